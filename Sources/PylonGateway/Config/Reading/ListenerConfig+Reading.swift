@@ -1,0 +1,65 @@
+extension ListenerConfig {
+    static let keys = ["name", "address", "backlog"]
+
+    /// Reads the `listeners` list and checks that names and addresses are unique.
+    static func readList(from node: ConfigNode) -> [ListenerConfig]? {
+        guard let items = node.list() else {
+            return nil
+        }
+        guard !items.isEmpty else {
+            node.report("at least one listener is required")
+            return nil
+        }
+        var listeners: [ListenerConfig] = []
+        var firstNamePositions: [String: SourcePosition] = [:]
+        var firstAddressOwners: [HostAndPort: String] = [:]
+        for item in items {
+            guard let listener = read(from: item) else {
+                continue
+            }
+            if let first = firstNamePositions[listener.name] {
+                item.lookup("name")?.report(
+                    "duplicate listener name \"\(listener.name)\"; it is first used at line \(first.line), column \(first.column)"
+                )
+            } else {
+                firstNamePositions[listener.name] = item.lookup("name")?.position ?? item.position
+            }
+            if let owner = firstAddressOwners[listener.address] {
+                item.lookup("address")?.report("\(listener.address) is already the address of listener \"\(owner)\"")
+            } else {
+                firstAddressOwners[listener.address] = listener.name
+            }
+            listeners.append(listener)
+        }
+        return listeners
+    }
+
+    static func read(from node: ConfigNode) -> ListenerConfig? {
+        guard let map = node.mapping(keys: keys) else {
+            return nil
+        }
+        let name = map.required("name").flatMap { $0.parsed(expected: "a listener name", by: ConfigNameSyntax.parse) }
+        let address = map.required("address").flatMap { $0.listenAddress() }
+        let backlog = map.optional("backlog")?.int(in: backlogRange)
+        guard let name, let address else {
+            return nil
+        }
+        var listener = ListenerConfig(name: name, address: address)
+        if let backlog {
+            listener.backlog = backlog
+        }
+        return listener
+    }
+
+    /// `listen()` takes an `int`; the kernel caps it further at `net.core.somaxconn`.
+    static let backlogRange = 1...Int(Int32.max)
+}
+
+extension ConfigNode {
+    /// An address to bind: an IP address and a port.
+    func listenAddress() -> HostAndPort? {
+        parsed(expected: "an address such as 0.0.0.0:6191") { text throws(ValueSyntaxError) in
+            try HostAndPortSyntax.parse(text, hostRule: .ipLiteral)
+        }
+    }
+}

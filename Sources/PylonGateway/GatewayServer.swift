@@ -1,0 +1,109 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+import PylonProxy
+
+/// Everything one serving process runs for a config: the gateway on its listeners and
+/// the metrics endpoint on its own.
+public final class GatewayServer: Sendable {
+    public let config: GatewayConfig
+    public let metrics: GatewayMetrics
+    private let proxyServer: ProxyServer<Gateway>
+    private let metricsServer: ProxyServer<MetricsEndpoint>?
+    private let accessLogWriter: AccessLogWriter?
+    private let logger: Logger
+
+    /// Builds the servers (resolving upstream names); nothing listens until `start`.
+    public init(config: GatewayConfig, group: any EventLoopGroup, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
+        let writer = config.accessLog.enabled ? AccessLogWriter() : nil
+        self.accessLogWriter = writer
+        let accessLog = writer.map { AccessLog(format: config.accessLog.format, writer: $0) }
+        let gateway = try Gateway(config: config, metrics: metrics, accessLog: accessLog)
+        self.proxyServer = ProxyServer(
+            proxy: gateway,
+            configuration: ProxyServerConfiguration(config),
+            group: group,
+            logger: logger
+        )
+        self.metricsServer = config.metrics.map { metricsConfig in
+            var configuration = ProxyServerConfiguration()
+            configuration.maxRequestBody = 0
+            return ProxyServer(
+                proxy: MetricsEndpoint(metrics: metrics, path: metricsConfig.path),
+                configuration: configuration,
+                group: group,
+                logger: logger
+            )
+        }
+    }
+
+    /// Starts serving. `inherited` maps listener names to already-listening descriptors
+    /// (from a supervisor or systemd); the others are bound here. Returns the bound
+    /// addresses by listener name (and `metrics` for the metrics listener).
+    @discardableResult
+    public func start(inherited: [String: CInt] = [:]) async throws -> [String: SocketAddress] {
+        var result: [String: SocketAddress] = [:]
+        let listeners = try self.config.listeners.map { listener in
+            if let descriptor = inherited[listener.name] {
+                return ProxyListener(name: listener.name, socket: .adopt(fileDescriptor: descriptor))
+            }
+            return ProxyListener(name: listener.name, socket: .bind(try listener.address.socketAddress()))
+        }
+        let addresses = try await self.proxyServer.start(listeners: listeners)
+        for (listener, address) in zip(listeners, addresses) { result[listener.name] = address }
+        if let metricsServer = self.metricsServer, let metricsConfig = self.config.metrics {
+            let metricsListener = ProxyListener(name: "metrics", socket: .bind(try metricsConfig.address.socketAddress()))
+            result["metrics"] = try await metricsServer.start(listeners: [metricsListener]).first
+        }
+        return result
+    }
+
+    /// Graceful drain: see `ProxyServer.drain`.
+    public func drain(closeIdleAfter: TimeAmount, deadline: TimeAmount) async {
+        async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
+        await self.metricsServer?.stop()
+        await gatewayDrained
+        self.accessLogWriter?.shutdown()
+    }
+
+    /// Fast stop.
+    public func stop() async {
+        await self.proxyServer.stop()
+        await self.metricsServer?.stop()
+        self.accessLogWriter?.shutdown()
+    }
+}
+
+extension HostAndPort {
+    /// The socket address to bind (host names are resolved by the system resolver).
+    func socketAddress() throws -> SocketAddress {
+        try SocketAddress.makeAddressResolvingHost(self.host, port: self.port)
+    }
+}
+
+extension ProxyServerConfiguration {
+    /// The proxy settings a gateway config asks for.
+    init(_ config: GatewayConfig) {
+        self.init()
+        self.parserLimits = HTTP1RequestParser.Limits(
+            maxRequestLine: config.limits.maxRequestLine,
+            maxHeaderBytes: config.limits.maxHeaderBytes
+        )
+        self.maxRequestBody = config.limits.maxBody
+        self.headerTimeout = TimeAmount(config.limits.headerTimeout)
+        self.idleTimeout = TimeAmount(config.limits.idleTimeout)
+        self.bodyTimeout = TimeAmount(config.limits.bodyTimeout)
+        self.forwarding.xForwardedFor = config.forwarding.xForwardedFor
+        self.forwarding.xForwardedProto = config.forwarding.xForwardedProto
+        self.forwarding.via = config.forwarding.via
+        if let first = config.upstreams.first {
+            self.maxIdleUpstreamConnections = first.maxIdle
+            self.upstreamIdleTimeout = TimeAmount(first.idleTimeout)
+        }
+        self.backlog = Int32(clamping: config.listeners.map(\.backlog).max() ?? 1024)
+    }
+}

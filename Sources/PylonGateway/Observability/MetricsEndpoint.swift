@@ -1,0 +1,28 @@
+import NIOCore
+import NIOHTTP1
+import PylonProxy
+
+/// The metrics listener's whole behaviour: `GET <path>` answers the Prometheus text
+/// exposition, anything else 404. It never goes upstream.
+struct MetricsEndpoint: ProxyHTTP {
+    let metrics: GatewayMetrics
+    let path: String
+
+    func makeContext() {}
+
+    func requestFilter(_ session: ProxySession, _ ctx: inout Void) throws -> RequestFilterResult {
+        guard session.path == self.path else {
+            return .respond(.text(.notFound, "metrics are at \(self.path)"))
+        }
+        guard session.request.method == .GET || session.request.method == .HEAD else {
+            return .respond(.text(.methodNotAllowed, "use GET", headers: ["Allow": "GET, HEAD"]))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+        return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: self.metrics.render())))
+    }
+
+    func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer {
+        throw GatewayError.noRoute
+    }
+}

@@ -1,0 +1,29 @@
+import PylonProxy
+
+/// One routing rule compiled from the config: which requests it takes, where they go,
+/// and what it checks and rewrites on the way.
+struct Route: Sendable {
+    /// The label of this route in metrics and logs: `host/prefix` or just the prefix.
+    let name: String
+    let host: String?
+    let pathPrefix: String
+    let upstream: Int
+    let auth: SecretHeaderAuth?
+    let requestHeaders: HeaderRules
+    let responseHeaders: HeaderRules
+
+    init(_ config: RouteConfig, upstreamIndex: Int) {
+        self.name = (config.host ?? "") + config.pathPrefix
+        self.host = config.host?.lowercased()
+        self.pathPrefix = config.pathPrefix
+        self.upstream = upstreamIndex
+        self.auth = config.auth.map { SecretHeaderAuth(header: $0.header, secret: $0.secret) }
+        self.requestHeaders = config.requestHeaders
+        self.responseHeaders = config.responseHeaders
+    }
+
+    func matches(host: String?, path: Substring) -> Bool {
+        if let required = self.host, required != host { return false }
+        return path.hasPrefix(self.pathPrefix)
+    }
+}

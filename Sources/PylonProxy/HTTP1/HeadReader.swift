@@ -1,0 +1,200 @@
+import NIOCore
+import NIOHTTP1
+
+/// Reads one complete request head (request line, field lines, final CRLF) that the
+/// parser has already delimited, validating it byte by byte, and decides the body's
+/// framing from its fields (RFC 9112 §6.3).
+struct HeadReader {
+    let bytes: UnsafeRawBufferPointer
+
+    func read() throws(RequestParseError) -> (HTTPRequestHead, RequestFraming) {
+        var lineStart = 0
+        let requestLineEnd = self.lineEnd(from: 0)
+        let (method, requestTarget, version) = try self.requestLine(0..<requestLineEnd)
+        lineStart = requestLineEnd + 2
+        var target = requestTarget
+
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(16)
+        var hostCount = 0
+        var contentLength: Int? = nil
+        var transferEncoding: [Substring] = []
+        var sawTransferEncoding = false
+
+        while true {
+            let end = self.lineEnd(from: lineStart)
+            if end == lineStart { break }
+            let field = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart..<end])
+            let (name, value) = try Self.splitField(field)
+            lineStart = end + 2
+
+            let nameString = String(decoding: name, as: UTF8.self)
+            let valueString = String(decoding: value, as: UTF8.self)
+            if Self.equalsIgnoringCase(name, "host") {
+                hostCount += 1
+            } else if Self.equalsIgnoringCase(name, "content-length") {
+                contentLength = try Self.mergeContentLength(contentLength, valueString)
+            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                sawTransferEncoding = true
+                for coding in valueString.split(separator: ",") {
+                    let trimmed = coding.trimmingWhitespace()
+                    if !trimmed.isEmpty { transferEncoding.append(trimmed) }
+                }
+            }
+            headers.add(name: nameString, value: valueString)
+        }
+
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1; absolute-form overrides it.
+        if let authority = Self.absoluteFormAuthority(target) {
+            headers.replaceOrAdd(name: "host", value: String(authority.authority))
+            target = authority.path
+        } else if version == .http1_1 {
+            guard hostCount == 1 else {
+                throw .badRequest(hostCount == 0 ? "missing Host header" : "more than one Host header")
+            }
+        } else if hostCount > 1 {
+            throw .badRequest("more than one Host header")
+        }
+
+        let framing: RequestFraming
+        if sawTransferEncoding {
+            guard contentLength == nil else { throw .badRequest("both Content-Length and Transfer-Encoding") }
+            guard version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            guard let last = transferEncoding.last, last.lowercased() == "chunked" else {
+                throw .badRequest("Transfer-Encoding does not end with chunked")
+            }
+            guard transferEncoding.count == 1 else {
+                throw RequestParseError(status: 501, reason: "unsupported transfer coding")
+            }
+            framing = .chunked
+        } else if let contentLength {
+            framing = .contentLength(contentLength)
+        } else {
+            framing = .none
+        }
+        if method == .CONNECT {
+            throw RequestParseError(status: 501, reason: "CONNECT is not supported")
+        }
+        return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing)
+    }
+
+    /// The offset of the CR that ends the line starting at `start` (the head is complete
+    /// and every line ends in CRLF: the parser checked that).
+    private func lineEnd(from start: Int) -> Int {
+        var i = start
+        while self.bytes[i] != UInt8(ascii: "\r") { i += 1 }
+        return i
+    }
+
+    /// `method SP request-target SP HTTP-version`, single spaces, nothing else.
+    private func requestLine(_ range: Range<Int>) throws(RequestParseError) -> (HTTPMethod, String, HTTPVersion) {
+        let line = self.bytes[range]
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")) else { throw .badRequest("malformed request line") }
+        let methodBytes = line[line.startIndex..<firstSpace]
+        guard !methodBytes.isEmpty, methodBytes.allSatisfy(HTTPToken.isTokenByte) else {
+            throw .badRequest("malformed method")
+        }
+        let rest = line[(firstSpace + 1)...]
+        guard let secondSpace = rest.firstIndex(of: UInt8(ascii: " ")) else { throw .badRequest("malformed request line") }
+        let targetBytes = rest[rest.startIndex..<secondSpace]
+        guard !targetBytes.isEmpty, targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .badRequest("malformed request target")
+        }
+        let versionBytes = rest[(secondSpace + 1)...]
+        let version = try Self.version(UnsafeRawBufferPointer(rebasing: versionBytes))
+        let method = HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+        return (method, String(decoding: targetBytes, as: UTF8.self), version)
+    }
+
+    private static func version(_ bytes: UnsafeRawBufferPointer) throws(RequestParseError) -> HTTPVersion {
+        guard bytes.count == 8, bytes.starts(with: "HTTP/".utf8), bytes[6] == UInt8(ascii: "."),
+            let major = Self.digit(bytes[5]), let minor = Self.digit(bytes[7])
+        else { throw .badRequest("malformed HTTP version") }
+        guard major == 1 else { throw RequestParseError(status: 505, reason: "HTTP version not supported") }
+        return HTTPVersion(major: 1, minor: minor == 0 ? 0 : 1)
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
+    }
+
+    /// Splits `name: OWS value OWS`, rejecting obs-fold, whitespace before the colon,
+    /// non-token names and control characters in the value.
+    static func splitField(
+        _ field: UnsafeRawBufferPointer
+    ) throws(RequestParseError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
+        guard let first = field.first else { throw .badRequest("empty header line") }
+        if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            throw .badRequest("obsolete line folding in header")
+        }
+        guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { throw .badRequest("header line without colon") }
+        let name = UnsafeRawBufferPointer(rebasing: field[0..<colon])
+        guard !name.isEmpty else { throw .badRequest("empty header name") }
+        for byte in name where !HTTPToken.isTokenByte(byte) {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                throw .badRequest("whitespace before colon in header")
+            }
+            throw .badRequest("invalid character in header name")
+        }
+        var start = colon + 1
+        var end = field.count
+        while start < end, field[start] == UInt8(ascii: " ") || field[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, field[end - 1] == UInt8(ascii: " ") || field[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        let value = UnsafeRawBufferPointer(rebasing: field[start..<end])
+        for byte in value where (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
+            throw .badRequest("control character in header value")
+        }
+        return (name, value)
+    }
+
+    /// Merges repeated or comma-separated Content-Length values: all must be the same
+    /// decimal number (RFC 9112 §6.3 rule 5), else the framing is ambiguous.
+    private static func mergeContentLength(_ current: Int?, _ value: String) throws(RequestParseError) -> Int {
+        var result = current
+        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = part.trimmingWhitespace()
+            guard !trimmed.isEmpty, trimmed.utf8.count <= 18, trimmed.utf8.allSatisfy({ Self.digit($0) != nil }),
+                let n = Int(trimmed)
+            else { throw .badRequest("invalid Content-Length") }
+            if let result, result != n { throw .badRequest("conflicting Content-Length values") }
+            result = n
+        }
+        return result!
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        for i in 0..<bytes.count where bytes[i] | 0x20 != other[i] { return false }
+        return true
+    }
+
+    /// For an absolute-form target (`http://host:port/path`), its authority and the
+    /// origin-form path to forward (RFC 9112 §3.2.2).
+    static func absoluteFormAuthority(_ target: String) -> (authority: Substring, path: String)? {
+        let lowered = target.prefix(8).lowercased()
+        let schemeLength: Int
+        if lowered.hasPrefix("http://") {
+            schemeLength = 7
+        } else if lowered.hasPrefix("https://") {
+            schemeLength = 8
+        } else {
+            return nil
+        }
+        let afterScheme = target.dropFirst(schemeLength)
+        let pathStart = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
+        let authority = afterScheme[afterScheme.startIndex..<pathStart]
+        let rest = afterScheme[pathStart...]
+        let path = rest.isEmpty ? "/" : (rest.first == "?" ? "/" + rest : String(rest))
+        return (authority, path)
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

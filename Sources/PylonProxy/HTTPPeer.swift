@@ -1,0 +1,41 @@
+public import NIOCore
+
+/// Where a request goes upstream, and how patiently: the answer of `ProxyHTTP.upstreamPeer`.
+public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
+    /// The upstream's socket address, resolved before the request (never on the event loop).
+    public var address: SocketAddress
+    /// How the peer is named in logs and metrics, e.g. `127.0.0.1:9001` or `api.internal:80`.
+    public var name: String
+    /// Time allowed for the TCP connect → 504 past it.
+    public var connectTimeout: TimeAmount
+    /// Time allowed between two reads of the upstream response (and for the response
+    /// head after the request was sent) → 504 before the head, a closed connection after.
+    public var readTimeout: TimeAmount
+
+    public init(
+        address: SocketAddress,
+        name: String? = nil,
+        connectTimeout: TimeAmount = .seconds(2),
+        readTimeout: TimeAmount = .seconds(30)
+    ) {
+        self.address = address
+        self.name = name ?? address.ipAddressAndPort
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+    }
+
+    public var description: String { self.name }
+
+    /// Connections are pooled per address: two peers with different timeouts still share sockets.
+    var poolKey: SocketAddress { self.address }
+}
+
+extension SocketAddress {
+    /// `1.2.3.4:80` or `[::1]:80`, the way operators write addresses.
+    public var ipAddressAndPort: String {
+        let ip = self.ipAddress ?? "?"
+        let port = self.port.map(String.init) ?? "?"
+        if case .v6 = self { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}

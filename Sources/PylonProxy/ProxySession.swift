@@ -1,0 +1,70 @@
+public import NIOCore
+public import NIOHTTP1
+
+/// One request as the phases of `ProxyHTTP` see it: the client's request head (which
+/// `requestFilter` may edit before it is forwarded), who sent it, and how it went.
+///
+/// A session lives on its connection's event loop and is only touched there.
+public final class ProxySession {
+    /// The client's request head. Hop-by-hop headers are still present here; they are
+    /// removed from the copy that goes upstream.
+    public var request: HTTPRequestHead
+    /// The client's address (the TCP peer; a gateway may derive a different client IP).
+    public let clientAddress: SocketAddress?
+    /// The local address the request came in on.
+    public let localAddress: SocketAddress?
+    /// The listener's name, as configured.
+    public let listenerName: String
+    /// `http` or `https`, for X-Forwarded-Proto.
+    public let scheme: String
+    /// When the request head was complete.
+    public let startTime: NIODeadline
+    /// The event loop the connection and its upstream run on.
+    public let eventLoop: any EventLoop
+    /// How many upstream connect attempts were made so far (retries included).
+    public internal(set) var connectAttempts = 0
+    /// The peer the request went to last, if any.
+    public internal(set) var peer: HTTPPeer?
+    /// The status sent to the client, once a response head was written.
+    public internal(set) var responseStatus: HTTPResponseStatus?
+    /// Request body bytes read from the client so far.
+    public internal(set) var requestBodyBytes = 0
+    /// Response body bytes sent to the client so far.
+    public internal(set) var responseBodyBytes = 0
+    /// How many requests this connection served before this one.
+    public let requestIndexOnConnection: Int
+
+    init(
+        request: HTTPRequestHead,
+        clientAddress: SocketAddress?,
+        localAddress: SocketAddress?,
+        listenerName: String,
+        scheme: String,
+        eventLoop: any EventLoop,
+        requestIndexOnConnection: Int
+    ) {
+        self.request = request
+        self.clientAddress = clientAddress
+        self.localAddress = localAddress
+        self.listenerName = listenerName
+        self.scheme = scheme
+        self.startTime = .now()
+        self.eventLoop = eventLoop
+        self.requestIndexOnConnection = requestIndexOnConnection
+    }
+
+    /// The request path without its query, e.g. `/family/1` for `/family/1?x=y`.
+    public var path: Substring {
+        let uri = self.request.uri[...]
+        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+    }
+
+    /// The Host header's value without a port, lowercased; nil when absent.
+    public var host: String? {
+        guard let host = self.request.headers.first(name: "host") else { return nil }
+        if host.hasPrefix("[") {
+            return host.firstIndex(of: "]").map { String(host[...$0]).lowercased() } ?? host.lowercased()
+        }
+        return (host.firstIndex(of: ":").map { String(host[..<$0]) } ?? host).lowercased()
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+import NIOHTTP1
+
+/// The state of the one request a client connection is serving (HTTP/1.1 serves
+/// requests strictly one after the other; pipelined ones wait in the input buffer).
+final class ProxyExchange<Context> {
+    enum UpstreamState {
+        /// `requestFilter` has not decided yet, or the request is answered locally.
+        case none
+        /// A connect is in flight; body pieces wait in `queuedBody`.
+        case connecting
+        /// Attached to an upstream connection that is serving this request.
+        case attached(UpstreamConnection)
+        /// The upstream part is over (response complete, or failed).
+        case finished
+    }
+
+    enum ResponseState {
+        /// Nothing sent to the client yet.
+        case notStarted
+        /// The head was sent; the body is framed like this.
+        case streaming(ResponseFraming)
+        /// The whole response was sent.
+        case complete
+    }
+
+    let session: ProxySession
+    var context: Context
+    let requestFraming: RequestFraming
+    /// The whole request (head, body, end) has been read from the client.
+    var requestComplete = false
+    /// The request is answered without an upstream; remaining body bytes are read and dropped.
+    var discardingBody = false
+    var upstream: UpstreamState = .none
+    /// Body pieces read while the upstream connection is being set up.
+    var queuedBody: [ByteBuffer] = []
+    var queuedBodyBytes = 0
+    var response: ResponseState = .notStarted
+    /// The client connection closes after this response.
+    var closeAfterResponse: Bool
+    /// The client sent `Expect: 100-continue` and has not been told to go on yet.
+    var expectsContinue = false
+    /// Pylon sent its own `100 Continue`; the upstream's is not relayed again.
+    var sentContinue = false
+    var error: ProxyError?
+    /// The upstream connection came from the pool (a failure before any response byte
+    /// may be a stale socket rather than a real upstream failure).
+    var upstreamWasReused = false
+    /// When the last request body bytes arrived, for the body timeout.
+    var lastBodyRead = NIODeadline.now()
+
+    init(session: ProxySession, context: Context, requestFraming: RequestFraming, closeAfterResponse: Bool) {
+        self.session = session
+        self.context = context
+        self.requestFraming = requestFraming
+        self.closeAfterResponse = closeAfterResponse
+    }
+
+    var upstreamConnection: UpstreamConnection? {
+        if case .attached(let connection) = self.upstream { return connection }
+        return nil
+    }
+
+    var responseStarted: Bool {
+        if case .notStarted = self.response { return false }
+        return true
+    }
+
+    var responseComplete: Bool {
+        if case .complete = self.response { return true }
+        return false
+    }
+}

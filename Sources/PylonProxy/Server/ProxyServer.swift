@@ -1,0 +1,110 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+
+/// Serves a `ProxyHTTP` implementation on a set of listeners, and drains gracefully.
+///
+/// This is the entry point a worker process calls with the listener descriptors it
+/// was handed; it knows nothing about processes itself.
+public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
+    private let proxy: Proxy
+    private let configuration: ProxyServerConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let pools: EventLoopPools
+    private let connections = ConnectionTracker()
+    private let serverChannels = ListeningChannels()
+
+    public init(proxy: Proxy, configuration: ProxyServerConfiguration, group: any EventLoopGroup, logger: Logger) {
+        self.proxy = proxy
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.pools = EventLoopPools(group: group, configuration: configuration)
+    }
+
+    /// Open client connections right now.
+    public var connectionCount: Int { self.connections.count }
+
+    /// Starts accepting on `listeners`; returns the local address of each, in order.
+    @discardableResult
+    public func start(listeners: [ProxyListener]) async throws -> [SocketAddress] {
+        var addresses: [SocketAddress] = []
+        for listener in listeners {
+            let channel = try await self.bootstrap(listener)
+            self.serverChannels.append(channel)
+            addresses.append(channel.localAddress!)
+            self.logger.info(
+                "listening",
+                metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.ipAddressAndPort ?? "?")"]
+            )
+        }
+        return addresses
+    }
+
+    private func bootstrap(_ listener: ProxyListener) async throws -> any Channel {
+        let proxy = self.proxy
+        let configuration = self.configuration
+        let pools = self.pools
+        let connections = self.connections
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    connections.add(channel)
+                    let handler = HTTP1ProxyConnection(
+                        proxy: proxy,
+                        configuration: configuration,
+                        pool: pools.pool(for: channel.eventLoop),
+                        listenerName: listener.name,
+                        scheme: listener.scheme,
+                        logger: logger
+                    )
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        switch listener.socket {
+        case .bind(let address):
+            return try await bootstrap.bind(to: address).get()
+        case .adopt(let descriptor):
+            return try await bootstrap.withBoundSocket(descriptor).get()
+        }
+    }
+
+    /// Stops accepting, lets every connection finish its request in flight (answered
+    /// with `Connection: close`), keeps idle ones open for `closeIdleAfter` so a request
+    /// already on its way is still answered, and force-closes what is left at `deadline`.
+    public func drain(closeIdleAfter: TimeAmount, deadline: TimeAmount) async {
+        await self.stopAccepting()
+        let event = ProxyDrainEvent(closeIdleAfter: closeIdleAfter)
+        for channel in self.connections.channels {
+            channel.pipeline.fireUserInboundEventTriggered(event)
+        }
+        let forceClose = self.group.next().scheduleTask(in: deadline) { [connections, logger] in
+            let left = connections.channels
+            if !left.isEmpty { logger.warning("drain deadline reached", metadata: ["closing": "\(left.count)"]) }
+            for channel in left { channel.close(promise: nil) }
+        }
+        await self.connections.waitUntilEmpty()
+        forceClose.cancel()
+    }
+
+    /// Closes the listeners; open connections are untouched.
+    public func stopAccepting() async {
+        for channel in self.serverChannels.takeAll() {
+            try? await channel.close()
+        }
+    }
+
+    /// Fast stop: closes listeners and every connection now.
+    public func stop() async {
+        await self.stopAccepting()
+        for channel in self.connections.channels { channel.close(promise: nil) }
+        await self.connections.waitUntilEmpty()
+    }
+}

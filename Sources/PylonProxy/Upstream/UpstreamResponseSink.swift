@@ -1,0 +1,18 @@
+import NIOCore
+import NIOHTTP1
+
+/// Receives what an upstream connection reads, in order. Implemented by the client
+/// connection whose request the upstream connection is serving; always called on
+/// the shared event loop.
+protocol UpstreamResponseSink: AnyObject {
+    /// A response head: 1xx interim ones first, then the final one.
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBody(_ body: ByteBuffer)
+    func upstreamResponseEnd()
+    /// The end of one batch of reads: the moment to flush what was written downstream.
+    func upstreamReadComplete()
+    /// The connection failed (closed, timed out, sent garbage) before the response was complete.
+    func upstreamFailed(_ error: ProxyError)
+    /// The upstream socket's send buffer filled up or drained.
+    func upstreamWritabilityChanged(isWritable: Bool)
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+
+@main
+struct PylonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pylon",
+        abstract: "Pylon: an HTTP gateway you can upgrade without any client noticing.",
+        discussion: """
+            Start with `pylon demo` to see the example gateway run on built-in backends, then
+            write a config (see examples/) and check it with `pylon check -c FILE` before
+            `pylon run -c FILE`.
+            """,
+        version: PylonVersion.current,
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, VersionCommand.self]
+    )
+}
+
+enum PylonVersion {
+    static let current = "0.1.0"
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print Pylon's version.")
+
+    func run() {
+        Console.standardOutput("pylon \(PylonVersion.current)\n")
+    }
+}
