@@ -165,6 +165,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     private func resumeReading() {
         self.processInput()
+        // Outside a read cycle nothing else flushes what processInput wrote upstream, and
+        // unflushed bytes count against writability: without this the two sides wait
+        // for each other forever.
+        self.exchange?.upstreamConnection?.flush()
         if self.readPending, self.mayRead, !self.closing {
             self.readPending = false
             self.context.read()
