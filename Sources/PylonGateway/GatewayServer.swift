@@ -100,10 +100,6 @@ extension ProxyServerConfiguration {
         self.forwarding.xForwardedFor = config.forwarding.xForwardedFor
         self.forwarding.xForwardedProto = config.forwarding.xForwardedProto
         self.forwarding.via = config.forwarding.via
-        if let first = config.upstreams.first {
-            self.maxIdleUpstreamConnections = first.maxIdle
-            self.upstreamIdleTimeout = TimeAmount(first.idleTimeout)
-        }
         self.backlog = Int32(clamping: config.listeners.map(\.backlog).max() ?? 1024)
     }
 }

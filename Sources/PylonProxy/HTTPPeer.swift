@@ -11,17 +11,26 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
     /// Time allowed between two reads of the upstream response (and for the response
     /// head after the request was sent) → 504 before the head, a closed connection after.
     public var readTimeout: TimeAmount
+    /// Idle connections to this peer kept per event loop for reuse.
+    public var maxIdleConnections: Int
+    /// How long an idle pooled connection is kept before Pylon closes it; keep it below
+    /// the upstream's own keep-alive timeout so Pylon, not the upstream, closes first.
+    public var idleTimeout: TimeAmount
 
     public init(
         address: SocketAddress,
         name: String? = nil,
         connectTimeout: TimeAmount = .seconds(2),
-        readTimeout: TimeAmount = .seconds(30)
+        readTimeout: TimeAmount = .seconds(30),
+        maxIdleConnections: Int = 64,
+        idleTimeout: TimeAmount = .seconds(60)
     ) {
         self.address = address
         self.name = name ?? address.ipAddressAndPort
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.maxIdleConnections = maxIdleConnections
+        self.idleTimeout = idleTimeout
     }
 
     public var description: String { self.name }

@@ -18,10 +18,6 @@ public struct ProxyServerConfiguration: Sendable {
     public var lingerTimeout: TimeAmount = .seconds(2)
     /// Which forwarding headers are added to upstream requests.
     public var forwarding = Forwarding()
-    /// Idle upstream connections kept per peer per event loop.
-    public var maxIdleUpstreamConnections = 64
-    /// How long an idle upstream connection is kept before it is closed.
-    public var upstreamIdleTimeout: TimeAmount = .seconds(60)
     /// The listen backlog for sockets the server binds or adopts.
     public var backlog: Int32 = 1024
 

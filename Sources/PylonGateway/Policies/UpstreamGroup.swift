@@ -32,7 +32,9 @@ final class UpstreamGroup: Sendable {
                 address: try SocketAddress.makeAddressResolvingHost(target.host, port: target.port),
                 name: target.description,
                 connectTimeout: TimeAmount(config.connectTimeout),
-                readTimeout: TimeAmount(config.readTimeout)
+                readTimeout: TimeAmount(config.readTimeout),
+                maxIdleConnections: config.maxIdle,
+                idleTimeout: TimeAmount(config.idleTimeout)
             )
         }
         return UpstreamGroup(name: config.name, peers: peers, retries: config.retries)

@@ -8,14 +8,10 @@ import NIOCore
 final class EventLoopPools: @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamPool]
 
-    init(group: any EventLoopGroup, configuration: ProxyServerConfiguration) {
+    init(group: any EventLoopGroup) {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamPool(
-                eventLoop: loop,
-                maxIdlePerPeer: configuration.maxIdleUpstreamConnections,
-                idleTimeout: configuration.upstreamIdleTimeout
-            )
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop)
         }
         self.pools = pools
     }

@@ -20,7 +20,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        self.pools = EventLoopPools(group: group, configuration: configuration)
+        self.pools = EventLoopPools(group: group)
     }
 
     /// Open client connections right now.

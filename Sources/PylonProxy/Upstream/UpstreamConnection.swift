@@ -19,6 +19,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     let peerAddress: SocketAddress
+    /// Pooling limits of the peer this connection was opened for.
+    let maxIdleConnections: Int
+    let idleTimeout: TimeAmount
     private(set) var state: State = .active
     weak var sink: (any UpstreamResponseSink)?
     private var context: ChannelHandlerContext?
@@ -35,8 +38,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Set when the response ends; a pooled connection must see no more bytes.
     private(set) var responsesServed = 0
 
-    init(peerAddress: SocketAddress) {
-        self.peerAddress = peerAddress
+    init(peer: HTTPPeer) {
+        self.peerAddress = peer.poolKey
+        self.maxIdleConnections = peer.maxIdleConnections
+        self.idleTimeout = peer.idleTimeout
     }
 
     var channel: (any Channel)? { self.context?.channel }

@@ -12,14 +12,10 @@ final class UpstreamPool {
     }
 
     let eventLoop: any EventLoop
-    private let maxIdlePerPeer: Int
-    private let idleTimeout: TimeAmount
     private var idle: [SocketAddress: [IdleConnection]] = [:]
 
-    init(eventLoop: any EventLoop, maxIdlePerPeer: Int, idleTimeout: TimeAmount) {
+    init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
-        self.maxIdlePerPeer = maxIdlePerPeer
-        self.idleTimeout = idleTimeout
     }
 
     /// The most recently used idle connection to `peer`, if one is still open.
@@ -42,11 +38,11 @@ final class UpstreamPool {
         }
         let key = connection.peerAddress
         var list = self.idle[key] ?? []
-        if list.count >= self.maxIdlePerPeer {
+        if list.count >= connection.maxIdleConnections {
             connection.close()
             return
         }
-        let expiry = self.eventLoop.assumeIsolated().scheduleTask(in: self.idleTimeout) { [self] in
+        let expiry = self.eventLoop.assumeIsolated().scheduleTask(in: connection.idleTimeout) { [self] in
             self.remove(connection)
             connection.close()
         }
@@ -75,7 +71,6 @@ final class UpstreamPool {
 
     /// Opens a new connection to `peer` on this event loop.
     func connect(_ peer: HTTPPeer, completion: @escaping (Result<UpstreamConnection, ProxyError>) -> Void) {
-        let address = peer.address
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(peer.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -91,10 +86,10 @@ final class UpstreamPool {
                             HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
                         )
                     )
-                    try sync.addHandler(UpstreamConnection(peerAddress: address))
+                    try sync.addHandler(UpstreamConnection(peer: peer))
                 }
             }
-            .connect(to: address)
+            .connect(to: peer.address)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
