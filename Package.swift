@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "pylon", targets: ["pylon"]),
         .library(name: "PylonProxy", targets: ["PylonProxy"]),
         .library(name: "PylonGateway", targets: ["PylonGateway"]),
+        .library(name: "PylonSupervisor", targets: ["PylonSupervisor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -22,8 +23,25 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.0"),
     ],
     targets: [
+        .target(name: "CPylon"),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "PylonSupervisor",
+            dependencies: [
+                "CPylon",
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "PylonProxy",
             dependencies: [
@@ -55,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "pylon",
             dependencies: [
+                "PylonSupervisor",
                 "PylonProxy",
                 "PylonGateway",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,6 +92,11 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PylonSupervisorTests",
+            dependencies: ["PylonSupervisor", "CPylon"],
             swiftSettings: strict
         ),
         .testTarget(
