@@ -51,5 +51,6 @@ response_headers:
   set:
     Server: MyGateway          # replace whatever Server header the backend sent
   remove: [alt-svc]            # don't advertise the backend's other protocols to clients
+
 """#
 }
