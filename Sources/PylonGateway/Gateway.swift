@@ -14,6 +14,8 @@ public struct Gateway: ProxyHTTP {
     }
 
     let routes: [Route]
+    /// Whether any route matches on Host: if none does, the Host header is never parsed.
+    let routesMatchHost: Bool
     let upstreams: [UpstreamGroup]
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
@@ -29,6 +31,7 @@ public struct Gateway: ProxyHTTP {
         for (index, upstream) in upstreams.enumerated() { indexByName[upstream.name] = index }
         self.upstreams = upstreams
         self.routes = config.routes.map { Route($0, upstreamIndex: indexByName[$0.upstream]!) }
+        self.routesMatchHost = self.routes.contains { $0.host != nil }
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
         self.preserveHost = config.forwarding.preserveHost
@@ -39,7 +42,7 @@ public struct Gateway: ProxyHTTP {
     public func makeContext() -> Context { Context() }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {
-        let host = session.host
+        let host = self.routesMatchHost ? session.host : nil
         let path = session.path
         guard let index = self.routes.firstIndex(where: { $0.matches(host: host, path: path) }) else {
             return .respond(.text(.notFound, "no route for \(path)"))

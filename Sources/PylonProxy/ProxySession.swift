@@ -11,6 +11,8 @@ public final class ProxySession {
     public var request: HTTPRequestHead
     /// The client's address (the TCP peer; a gateway may derive a different client IP).
     public let clientAddress: SocketAddress?
+    /// The client's IP as text (`127.0.0.1`, `::1`), formatted once per connection.
+    public let clientIP: String?
     /// The local address the request came in on.
     public let localAddress: SocketAddress?
     /// The listener's name, as configured.
@@ -37,6 +39,7 @@ public final class ProxySession {
     init(
         request: HTTPRequestHead,
         clientAddress: SocketAddress?,
+        clientIP: String?,
         localAddress: SocketAddress?,
         listenerName: String,
         scheme: String,
@@ -45,6 +48,7 @@ public final class ProxySession {
     ) {
         self.request = request
         self.clientAddress = clientAddress
+        self.clientIP = clientIP
         self.localAddress = localAddress
         self.listenerName = listenerName
         self.scheme = scheme

@@ -17,7 +17,7 @@ public struct AccessLog: Sendable {
     func record(session: ProxySession, record: ProxyLogRecord, route: String) {
         let fields: [(String, String)] = [
             ("time", Self.timestamp()),
-            ("client", session.clientAddress?.ipAddress ?? "-"),
+            ("client", session.clientIP ?? "-"),
             ("method", session.request.method.rawValue),
             ("path", session.request.uri),
             ("status", String(record.status)),

@@ -29,6 +29,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     private let logger: Logger
 
     private var context: ChannelHandlerContext!
+    /// The connection's addresses, looked up once: the channel's accessors take a lock.
+    private var remoteAddress: SocketAddress?
+    private var remoteIP: String?
+    private var localAddress: SocketAddress?
     private var parser: HTTP1RequestParser
     private var input = ByteBuffer()
     private var exchange: ProxyExchange<Proxy.Context>?
@@ -43,9 +47,15 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// The client half-closed its side: no further requests can arrive.
     private var inputClosed = false
     /// The one timer of an idle or head-reading connection (idle timeout, 408, drain).
+    /// What the connection waits for between requests, and until when. One timer serves
+    /// it lazily: clearing or moving the deadline never cancels or reschedules a task on
+    /// the hot path; the timer re-checks the deadline when it fires.
+    private var wait: (purpose: WaitPurpose, deadline: NIODeadline)?
     private var waitTimer: Scheduled<Void>?
-    /// What `waitTimer` is waiting for, so re-arming never extends a running deadline.
-    private var waitTimerPurpose: WaitPurpose?
+    private var waitTimerFiresAt: NIODeadline?
+    private var lingerTimer: Scheduled<Void>?
+    /// How long a draining connection may stay idle for a request already on its way.
+    private var drainIdleGrace: TimeAmount = .zero
     private var bodyTimer: Scheduled<Void>?
 
     init(
@@ -69,12 +79,20 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { self.armWaitTimer() }
+        if context.channel.isActive { self.connectionBecameActive() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.armWaitTimer()
+        self.connectionBecameActive()
         context.fireChannelActive()
+    }
+
+    private func connectionBecameActive() {
+        guard self.remoteAddress == nil else { return }
+        self.remoteAddress = self.context.channel.remoteAddress
+        self.remoteIP = self.remoteAddress?.ipAddress
+        self.localAddress = self.context.channel.localAddress
+        self.armWaitTimer()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -133,6 +151,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func channelInactive(context: ChannelHandlerContext) {
         self.waitTimer?.cancel()
+        self.lingerTimer?.cancel()
+        self.wait = nil
         self.bodyTimer?.cancel()
         if let exchange = self.exchange {
             self.exchange = nil
@@ -229,8 +249,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         let channel = self.context.channel
         let session = ProxySession(
             request: head,
-            clientAddress: channel.remoteAddress,
-            localAddress: channel.localAddress,
+            clientAddress: self.remoteAddress,
+            clientIP: self.remoteIP,
+            localAddress: self.localAddress,
             listenerName: self.listenerName,
             scheme: self.scheme,
             eventLoop: channel.eventLoop,
@@ -246,9 +267,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     }
 
     private func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {
-        self.waitTimer?.cancel()
-        self.waitTimer = nil
-        self.waitTimerPurpose = nil
+        self.wait = nil
         let exchange = self.makeExchange(head, framing: framing)
         self.exchange = exchange
         if framing.hasBody { self.armBodyTimer() }
@@ -452,24 +471,26 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     private func addForwardingHeaders(_ head: inout HTTPRequestHead, _ session: ProxySession) {
         let forwarding = self.configuration.forwarding
-        if forwarding.xForwardedFor, let ip = session.clientAddress?.ipAddress {
-            if let existing = head.headers.first(name: "x-forwarded-for") {
-                head.headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + ip)
-            } else {
-                head.headers.add(name: "X-Forwarded-For", value: ip)
-            }
+        if forwarding.xForwardedFor, let ip = session.clientIP {
+            Self.appendListElement(ip, to: "X-Forwarded-For", in: &head.headers)
         }
         if forwarding.xForwardedProto {
             head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: session.scheme)
         }
         if forwarding.via {
             let version = session.request.version.minor == 0 ? "1.0" : "1.1"
-            let via = "\(version) \(forwarding.viaName)"
-            if let existing = head.headers.first(name: "via") {
-                head.headers.replaceOrAdd(name: "Via", value: existing + ", " + via)
-            } else {
-                head.headers.add(name: "Via", value: via)
-            }
+            Self.appendListElement("\(version) \(forwarding.viaName)", to: "Via", in: &head.headers)
+        }
+    }
+
+    /// Appends `element` to a comma-separated list field, keeping every existing field
+    /// line's elements in order (RFC 9110 §5.3: several lines form one list).
+    private static func appendListElement(_ element: String, to name: String, in headers: inout HTTPHeaders) {
+        let existing = headers[name]
+        if existing.isEmpty {
+            headers.add(name: name, value: element)
+        } else {
+            headers.replaceOrAdd(name: name, value: (existing + [element]).joined(separator: ", "))
         }
     }
 
@@ -495,6 +516,11 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         var head = upstreamHead
         let contentLength = head.headers.first(name: "content-length").flatMap { Int($0) }
         HopByHopHeaders.remove(from: &head.headers)
+        if self.configuration.forwarding.via {
+            // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
+            let version = upstreamHead.version.minor == 0 ? "1.0" : "1.1"
+            Self.appendListElement("\(version) \(self.configuration.forwarding.viaName)", to: "Via", in: &head.headers)
+        }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
         do {
             try self.proxy.responseFilter(exchange.session, &head, &exchange.context)
@@ -718,7 +744,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     private func closeGracefully() {
         guard !self.closing else { return }
         self.closing = true
-        self.waitTimer?.cancel()
+        self.wait = nil
         let channel = self.context.channel
         self.context.flush()
         self.context.close(mode: .output).assumeIsolated().whenComplete { [self] result in
@@ -733,7 +759,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             // Keep reading (and dropping) until the client closes or the linger ends.
             self.readPending = false
             channel.read()
-            self.waitTimer = channel.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.lingerTimeout) {
+            self.lingerTimer = channel.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.lingerTimeout) {
                 channel.close(promise: nil)
             }
         }
@@ -743,41 +769,66 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     private func beginDrain(closeIdleAfter: TimeAmount) {
         self.draining = true
+        self.drainIdleGrace = closeIdleAfter
         if let exchange = self.exchange {
-            // Answer this request, with `Connection: close` if the head is not out yet.
+            // Answer this request with `Connection: close` if its head is not out yet.
+            // If it is, the connection turns idle-draining after the response: the next
+            // request on it is answered with `Connection: close`.
             if !exchange.responseStarted { exchange.closeAfterResponse = true }
             return
         }
         // Idle: stay open so a request already on its way is answered (with
-        // `Connection: close`); close only if the connection is still idle later.
-        self.waitTimer?.cancel()
-        self.waitTimerPurpose = .drain
-        self.waitTimer = self.context.eventLoop.assumeIsolated().scheduleTask(in: closeIdleAfter) { [self] in
-            self.waitTimer = nil
-            if self.exchange == nil { self.closeGracefully() }
-        }
+        // `Connection: close`); half-close only if the connection is still idle later.
+        self.wait = nil
+        self.armWaitTimer()
     }
 
     // MARK: Timers
 
     /// Between requests: the idle timeout; once a head has started arriving (or on a
-    /// fresh connection): the header timeout, answered with 408.
+    /// fresh connection): the header timeout, answered with 408; when draining: the
+    /// drain's idle grace. A deadline already running for the same purpose is kept, so
+    /// a client trickling its head cannot extend it.
     private func armWaitTimer() {
-        guard !self.closing, self.exchange == nil, let context = self.context else { return }
-        let headStarted = self.input.readableBytes > 0 || self.requestsServed == 0
-        let purpose: WaitPurpose = headStarted ? .head : .idle
-        if self.waitTimer != nil, self.waitTimerPurpose == purpose || self.waitTimerPurpose == .drain { return }
+        guard !self.closing, self.exchange == nil, self.context != nil else { return }
+        let purpose: WaitPurpose
+        let timeout: TimeAmount
+        if self.draining {
+            (purpose, timeout) = (.drain, self.drainIdleGrace)
+        } else if self.input.readableBytes > 0 || self.requestsServed == 0 {
+            (purpose, timeout) = (.head, self.configuration.headerTimeout)
+        } else {
+            (purpose, timeout) = (.idle, self.configuration.idleTimeout)
+        }
+        if let wait = self.wait, wait.purpose == purpose { return }
+        let deadline = NIODeadline.now() + timeout
+        self.wait = (purpose, deadline)
+        if let firesAt = self.waitTimerFiresAt, self.waitTimer != nil, firesAt <= deadline { return }
+        self.scheduleWaitTimer(at: deadline)
+    }
+
+    private func scheduleWaitTimer(at deadline: NIODeadline) {
         self.waitTimer?.cancel()
-        self.waitTimerPurpose = purpose
-        let timeout = headStarted ? self.configuration.headerTimeout : self.configuration.idleTimeout
-        self.waitTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+        self.waitTimerFiresAt = deadline
+        self.waitTimer = self.context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.waitTimer = nil
-            guard self.exchange == nil, !self.closing else { return }
-            if self.input.readableBytes > 0 {
-                self.rejectRequest(RequestParseError(status: 408, reason: "request head not complete in time"))
-            } else {
-                self.closeGracefully()
-            }
+            self.waitTimerFiresAt = nil
+            self.waitTimerFired()
+        }
+    }
+
+    private func waitTimerFired() {
+        guard let wait = self.wait, self.exchange == nil, !self.closing else { return }
+        guard wait.deadline <= .now() else {
+            self.scheduleWaitTimer(at: wait.deadline)
+            return
+        }
+        self.wait = nil
+        switch wait.purpose {
+        case .head where self.input.readableBytes > 0:
+            self.rejectRequest(RequestParseError(status: 408, reason: "request head not complete in time"))
+        case .head, .idle, .drain:
+            self.closeGracefully()
         }
     }
 

@@ -35,8 +35,6 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var readTimeout: TimeAmount = .seconds(30)
     private var readTimer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
-    /// Set when the response ends; a pooled connection must see no more bytes.
-    private(set) var responsesServed = 0
 
     init(peer: HTTPPeer) {
         self.peerAddress = peer.poolKey
@@ -76,10 +74,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func setReadPaused(_ paused: Bool) {
         guard paused != self.readPaused else { return }
         self.readPaused = paused
-        if paused {
-            self.readTimer?.cancel()
-            self.readTimer = nil
-        } else {
+        if !paused {
             self.lastRead = .now()
             self.armReadTimer()
             if self.readPending, let context = self.context {
@@ -134,9 +129,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
         case .body(let body):
             sink.upstreamResponseBody(body)
         case .end:
-            self.readTimer?.cancel()
-            self.readTimer = nil
-            self.responsesServed += 1
+            // The read timer is left to lapse on its own (it re-checks the state when it
+            // fires): cancelling and rescheduling it per request costs more than it saves.
             self.state = self.upstreamKeepsAlive && self.requestEndWritten ? .reusable : .closed
             self.sink = nil
             if self.state == .closed { context.close(promise: nil) }
@@ -188,7 +182,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
         let deadline = self.lastRead + self.readTimeout
         self.readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.readTimer = nil
-            guard self.state == .active, self.sink != nil, !self.readPaused else { return }
+            // Only a request that was sent completely and whose reads are not held back
+            // can time out; anything else lets the timer lapse.
+            guard self.state == .active, self.sink != nil, self.requestEndWritten, !self.readPaused else { return }
             if self.lastRead + self.readTimeout <= .now() {
                 self.fail(ProxyError(.readTimeout, "upstream \(self.peerAddress.ipAddressAndPort) sent nothing for \(self.readTimeout)"))
             } else {
