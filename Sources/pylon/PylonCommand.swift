@@ -11,7 +11,7 @@ struct PylonCommand: AsyncParsableCommand {
             `pylon run -c FILE`.
             """,
         version: PylonVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, VersionCommand.self, WorkerCommand.self]
     )
 }
 

@@ -75,6 +75,12 @@ public final class GatewayMetrics: Sendable {
         counter.increment()
     }
 
+    /// Sets the `pylon_generation` gauge: which generation of worker processes answered
+    /// (set once by a supervised worker; stays absent in a single-process run).
+    public func setGeneration(_ generation: Int) {
+        CoreMetrics.Gauge(label: "pylon_generation", dimensions: [], factory: self.factory).record(generation)
+    }
+
     /// The Prometheus text exposition of every metric.
     public func render() -> [UInt8] {
         self.registry.emitToBuffer()

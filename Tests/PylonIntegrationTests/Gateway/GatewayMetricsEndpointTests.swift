@@ -127,7 +127,7 @@ final class GatewayMetricsEndpointTests: GatewayTestCase {
               - {path_prefix: /, upstream: b}
 
             """)
-        let pylon = try startPylon(["run", "-c", config])
+        let pylon = try startPylon(["run", "-c", config, "--single-process"])
         try pylon.waitUntilAccepting(port: metricsPort)
         XCTAssertEqual(try Curl.run("http://127.0.0.1:\(metricsPort)/internal/prom").status, 200)
         XCTAssertEqual(try Curl.run("http://127.0.0.1:\(metricsPort)/metrics").status, 404)

@@ -95,7 +95,7 @@ class GatewayTestCase: IntegrationTestCase {
         }
         yaml += body
         let configPath = try writeConfig(yaml)
-        let process = try startPylon(["run", "-c", configPath] + arguments)
+        let process = try startPylon(["run", "-c", configPath, "--single-process"] + arguments)
         try process.waitUntilAccepting(port: port)
         if let metricsPort { try process.waitUntilAccepting(port: metricsPort) }
         return GatewayUnderTest(process: process, configPath: configPath, port: port, metricsPort: metricsPort)

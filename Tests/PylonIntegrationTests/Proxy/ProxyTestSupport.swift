@@ -62,7 +62,7 @@ extension IntegrationTestCase {
     func startProxy(_ config: ProxyTestConfig) throws -> RunningProxy {
         let port = try freePort()
         let path = try writeConfig(config.yaml(port: port))
-        let process = try startPylon(["run", "-c", path])
+        let process = try startPylon(["run", "-c", path, "--single-process"])
         try process.waitUntilAccepting(port: port)
         return RunningProxy(process: process, port: port)
     }
