@@ -42,10 +42,11 @@ public final class GatewayServer: Sendable {
     }
 
     /// Starts serving. `inherited` maps listener names to already-listening descriptors
-    /// (from a supervisor or systemd); the others are bound here. Returns the bound
-    /// addresses by listener name (and `metrics` for the metrics listener).
+    /// (from a supervisor or systemd), and `inheritedMetrics` is the metrics listener's;
+    /// the others are bound here. Returns the bound addresses by listener name (and
+    /// `metrics` for the metrics listener).
     @discardableResult
-    public func start(inherited: [String: CInt] = [:]) async throws -> [String: SocketAddress] {
+    public func start(inherited: [String: CInt] = [:], inheritedMetrics: CInt? = nil) async throws -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
         let listeners = try self.config.listeners.map { listener in
             if let descriptor = inherited[listener.name] {
@@ -56,7 +57,13 @@ public final class GatewayServer: Sendable {
         let addresses = try await self.proxyServer.start(listeners: listeners)
         for (listener, address) in zip(listeners, addresses) { result[listener.name] = address }
         if let metricsServer = self.metricsServer, let metricsConfig = self.config.metrics {
-            let metricsListener = ProxyListener(name: "metrics", socket: .bind(try metricsConfig.address.socketAddress()))
+            let socket: ProxyListener.Socket
+            if let inheritedMetrics {
+                socket = .adopt(fileDescriptor: inheritedMetrics)
+            } else {
+                socket = .bind(try metricsConfig.address.socketAddress())
+            }
+            let metricsListener = ProxyListener(name: "metrics", socket: socket)
             result["metrics"] = try await metricsServer.start(listeners: [metricsListener]).first
         }
         return result

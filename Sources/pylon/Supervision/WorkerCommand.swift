@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import PylonGateway
-import PylonProxy
 import PylonSupervisor
 
 #if canImport(Glibc)
@@ -51,11 +50,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, hello.threads))
         let server: GatewayServer
-        var metricsServer: ProxyServer<WorkerMetricsEndpoint>? = nil
         do {
-            var config = try ConfigLoader.parse(yaml: hello.configText, file: hello.configPath)
-            let metricsConfig = config.metrics
-            config.metrics = nil  // served below, on the master's socket
+            let config = try ConfigLoader.parse(yaml: hello.configText, file: hello.configPath)
             server = try GatewayServer(config: config, group: group, logger: logger)
             server.metrics.setGeneration(hello.generation)
             var inherited = descriptors
@@ -63,18 +59,10 @@ struct WorkerCommand: AsyncParsableCommand {
             for listener in config.listeners where inherited[listener.name] == nil {
                 throw WorkerStartError("the master passed no socket for listener \(listener.name)")
             }
-            try await server.start(inherited: inherited)
-            if let metricsConfig, let metricsFD {
-                var configuration = ProxyServerConfiguration()
-                configuration.maxRequestBody = 0
-                configuration.backlog = 128
-                let endpoint = ProxyServer(
-                    proxy: WorkerMetricsEndpoint(metrics: server.metrics, path: metricsConfig.path),
-                    configuration: configuration, group: group, logger: logger
-                )
-                try await endpoint.start(listeners: [ProxyListener(name: "metrics", socket: .adopt(fileDescriptor: metricsFD))])
-                metricsServer = endpoint
+            if config.metrics != nil, metricsFD == nil {
+                throw WorkerStartError("the master passed no socket for the metrics listener")
             }
+            try await server.start(inherited: inherited, inheritedMetrics: metricsFD)
         } catch {
             let message = (error as? ConfigError)?.description ?? "\(error)"
             logger.critical("cannot serve", metadata: ["error": "\(message)"])
@@ -99,10 +87,8 @@ struct WorkerCommand: AsyncParsableCommand {
             draining = true
             logger.info("draining", metadata: ["reason": "\(reason)", "deadline_ms": "\(milliseconds)"])
             let deadline = TimeAmount.milliseconds(Int64(milliseconds))
-            let endpoint = metricsServer
             Task {
                 link.send(.draining)
-                await endpoint?.stop()
                 await server.drain(closeIdleAfter: min(deadline, .seconds(5)), deadline: deadline)
                 link.send(.drained)
                 continuation.yield(.drained)
@@ -124,7 +110,6 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger.info("SIGUSR1: nothing to reopen (logs go to stdout/stderr)")
             case .command(.stop), .signal:
                 logger.info("stopping")
-                await metricsServer?.stop()
                 await server.stop()
                 break loop
             case .drained:
