@@ -1,0 +1,169 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writing responses to the client and ending requests and connections.
+extension HTTP1ProxyConnection {
+    func writeHead(_ head: inout HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+        if self.draining { exchange.closeAfterResponse = true }
+        if framing == .closeDelimited { exchange.closeAfterResponse = true }
+        head.version = exchange.session.request.version.minor == 0 ? .http1_0 : .http1_1
+        ResponseHeadWriter.applyFraming(framing, to: &head.headers, status: head.status)
+        if exchange.closeAfterResponse {
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if head.version.minor == 0 {
+            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        exchange.session.responseStatus = head.status
+        var buffer = self.context.channel.allocator.buffer(capacity: 256)
+        ResponseHeadWriter.write(head, into: &buffer)
+        self.context.write(self.wrapOutboundOut(buffer), promise: nil)
+        exchange.response = .streaming(framing)
+    }
+
+    func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+        exchange.session.responseBodyBytes += piece.readableBytes
+        switch framing {
+        case .none:
+            return
+        case .contentLength, .closeDelimited:
+            self.context.write(self.wrapOutboundOut(piece), promise: nil)
+        case .chunked:
+            let allocator = self.context.channel.allocator
+            self.context.write(self.wrapOutboundOut(ResponseHeadWriter.chunkPrefix(length: piece.readableBytes, allocator: allocator)), promise: nil)
+            self.context.write(self.wrapOutboundOut(piece), promise: nil)
+            self.context.write(self.wrapOutboundOut(Self.crlf), promise: nil)
+        }
+    }
+
+    private static var crlf: ByteBuffer { ByteBuffer(staticString: "\r\n") }
+    private static var lastChunk: ByteBuffer { ByteBuffer(staticString: "0\r\n\r\n") }
+
+    func endResponse(framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+        if framing == .chunked {
+            self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)
+        }
+        self.context.flush()
+        exchange.response = .complete
+        if exchange.requestComplete || exchange.closeAfterResponse {
+            self.finishExchange(exchange)
+        }
+    }
+
+    /// Sends a complete response produced by Pylon itself (after `responseFilter`).
+    func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange<Proxy.Context>) {
+        var head = HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers)
+        try? self.proxy.responseFilter(exchange.session, &head, &exchange.context)
+        let framing = ResponseFraming.decide(
+            status: head.status,
+            requestMethod: exchange.session.request.method,
+            clientVersion: exchange.session.request.version,
+            contentLength: response.body.readableBytes
+        )
+        self.writeHead(&head, framing: framing, exchange)
+        if response.body.readableBytes > 0 { self.writeBody(response.body, framing: framing, exchange) }
+        self.endResponse(framing: framing, exchange)
+    }
+
+    /// A failure before the response started: the error page from `failToProxy`.
+    func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError) {
+        exchange.error = error
+        if case .badRequest = error.kind {} else {
+            if exchange.session.peer == nil || error.kind == .phase {
+                self.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
+        }
+        if exchange.responseStarted {
+            self.finishWithBrokenConnection(exchange)
+            return
+        }
+        exchange.discardingBody = true
+        if !exchange.requestComplete {
+            switch exchange.requestFraming {
+            case .contentLength(let length) where length <= Self.maxDiscardedBodyBytes && !exchange.expectsContinue:
+                break
+            default:
+                exchange.closeAfterResponse = true
+            }
+        }
+        self.respondLocally(self.proxy.failToProxy(exchange.session, error: error, &exchange.context), exchange)
+    }
+
+    // MARK: Ending requests and connections
+
+    func finishExchange(_ exchange: ProxyExchange<Proxy.Context>) {
+        guard self.exchange === exchange else { return }
+        self.exchange = nil
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
+        self.requestsServed += 1
+        self.log(exchange, error: exchange.error)
+        if exchange.closeAfterResponse || self.inputClosed {
+            self.closeGracefully()
+        } else {
+            self.resumeReading()
+        }
+    }
+
+    /// The response cannot be completed (upstream died mid-body): closing is the only
+    /// honest signal left; a kept-alive connection must never carry a short body.
+    func finishWithBrokenConnection(_ exchange: ProxyExchange<Proxy.Context>) {
+        guard self.exchange === exchange else { return }
+        self.exchange = nil
+        self.closing = true
+        self.log(exchange, error: exchange.error)
+        self.context.close(promise: nil)
+    }
+
+    /// Ends the exchange because the client went away or stopped mid-request.
+    func abortExchange(_ error: ProxyError) {
+        guard let exchange = self.exchange else { return }
+        exchange.error = error
+        exchange.upstreamConnection?.abandon()
+        exchange.upstream = .finished
+        self.finishWithBrokenConnection(exchange)
+    }
+
+    func log(_ exchange: ProxyExchange<Proxy.Context>, error: ProxyError?) {
+        let status: Int
+        if let responseStatus = exchange.session.responseStatus {
+            status = Int(responseStatus.code)
+        } else {
+            status = error?.suggestedStatus ?? 499
+        }
+        let record = ProxyLogRecord(
+            status: status,
+            responseBodyBytes: exchange.session.responseBodyBytes,
+            requestBodyBytes: exchange.session.requestBodyBytes,
+            duration: .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - exchange.session.startTime.uptimeNanoseconds)),
+            peer: exchange.session.peer,
+            error: error
+        )
+        self.proxy.logging(exchange.session, record, &exchange.context)
+    }
+
+    /// Half-closes (FIN, never RST) and reads and drops what the client still sends for a
+    /// short linger, so a response already written is not destroyed by a reset.
+    func closeGracefully() {
+        guard !self.closing else { return }
+        self.closing = true
+        self.wait = nil
+        let channel = self.context.channel
+        self.context.flush()
+        self.context.close(mode: .output).assumeIsolated().whenComplete { [self] result in
+            if case .failure = result {
+                channel.close(promise: nil)
+                return
+            }
+            if self.inputClosed {
+                channel.close(promise: nil)
+                return
+            }
+            // Keep reading (and dropping) until the client closes or the linger ends.
+            self.readPending = false
+            channel.read()
+            self.lingerTimer = channel.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.lingerTimeout) {
+                channel.close(promise: nil)
+            }
+        }
+    }
+}
