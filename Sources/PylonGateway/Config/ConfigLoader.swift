@@ -36,7 +36,8 @@ public enum ConfigLoader {
         return config
     }
 
-    private static func readText(path: String) throws(ConfigError) -> String {
+    /// The file's text, or the same `cannot read the config file` problem `load` reports.
+    public static func readText(path: String) throws(ConfigError) -> String {
         func failure(_ message: String) -> ConfigError {
             ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: message)])
         }

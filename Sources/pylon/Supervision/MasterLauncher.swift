@@ -20,14 +20,12 @@ struct MasterLauncher {
         let logger = Logger(label: "pylon.master")
         let absoluteConfig = Self.absolute(self.configPath)
         let settings: Result<SupervisorSettings, SupervisorSettingsError>
-        do {
-            let text = try Self.readFile(absoluteConfig)
+        do throws(ConfigError) {
+            let text = try ConfigLoader.readText(path: absoluteConfig)
             let config = try ConfigLoader.parse(yaml: text, file: self.configPath)
             settings = .success(SupervisorSettings(config, workers: self.workers, configPath: self.configPath, configText: text))
-        } catch let error as ConfigError {
-            settings = .failure(SupervisorSettingsError(error.description))
         } catch {
-            settings = .failure(SupervisorSettingsError("\(error)"))
+            settings = .failure(SupervisorSettingsError(error.description))
         }
         if case .failure(let error) = settings, !Master.isResumingAfterUpgrade {
             // First start: nothing to keep serving, so fail like `pylon check` would.
@@ -66,21 +64,6 @@ struct MasterLauncher {
     /// A NUL-terminated C buffer as a String.
     static func string(_ buffer: [CChar]) -> String {
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func readFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WorkerStartError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[0..<count]
-        }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
