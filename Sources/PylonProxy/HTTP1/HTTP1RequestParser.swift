@@ -156,11 +156,14 @@ extension HTTP1RequestParser {
                     guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else {
                         return .failure(.badRequest("bare LF line ending"))
                     }
-                    if scan.firstLineEnd == nil {
+                    if let firstLineEnd = scan.firstLineEnd {
+                        if i - firstLineEnd > limits.maxHeaderBytes {
+                            return .failure(.headersTooLarge(limit: limits.maxHeaderBytes))
+                        }
+                        if i - scan.lineStart == 1 { return .success(i + 1) }
+                    } else {
                         if i - 1 > limits.maxRequestLine { return .failure(.uriTooLong(limit: limits.maxRequestLine)) }
                         scan.firstLineEnd = i
-                    } else if i - scan.lineStart == 1 {
-                        return .success(i + 1)
                     }
                     scan.lineStart = i + 1
                 } else if byte == UInt8(ascii: "\r") {
@@ -174,7 +177,9 @@ extension HTTP1RequestParser {
                     if i - firstLineEnd > limits.maxHeaderBytes {
                         return .failure(.headersTooLarge(limit: limits.maxHeaderBytes))
                     }
-                } else if i > limits.maxRequestLine {
+                } else if i >= limits.maxRequestLine, !(i == limits.maxRequestLine && byte == UInt8(ascii: "\r")) {
+                    // Byte i is the (i+1)th of the line: over the limit unless it is the CR
+                    // right after a line of exactly the maximum length.
                     return .failure(.uriTooLong(limit: limits.maxRequestLine))
                 }
                 i += 1

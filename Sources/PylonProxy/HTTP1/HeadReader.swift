@@ -44,16 +44,25 @@ struct HeadReader {
             headers.add(name: nameString, value: valueString)
         }
 
-        // RFC 9112 §3.2: exactly one Host in HTTP/1.1; absolute-form overrides it.
+        if method == .CONNECT {
+            throw RequestParseError(status: 501, reason: "CONNECT is not supported")
+        }
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (at most one in 1.0), even with an
+        // absolute-form target, whose authority then replaces it (§3.2.2).
+        guard hostCount <= 1 else { throw .badRequest("more than one Host header") }
+        if version == .http1_1, hostCount == 0 { throw .badRequest("missing Host header") }
         if let authority = Self.absoluteFormAuthority(target) {
+            guard !authority.authority.isEmpty else { throw .badRequest("empty authority in request target") }
             headers.replaceOrAdd(name: "host", value: String(authority.authority))
             target = authority.path
-        } else if version == .http1_1 {
-            guard hostCount == 1 else {
-                throw .badRequest(hostCount == 0 ? "missing Host header" : "more than one Host header")
+        } else if target != "*" || method != .OPTIONS {
+            guard target.utf8.first == UInt8(ascii: "/") else { throw .badRequest("malformed request target") }
+        }
+        if target != "*" {
+            guard let normalized = RequestPath.normalize(target) else {
+                throw .badRequest("malformed percent-encoding in request target")
             }
-        } else if hostCount > 1 {
-            throw .badRequest("more than one Host header")
+            target = normalized
         }
 
         let framing: RequestFraming
@@ -71,9 +80,6 @@ struct HeadReader {
             framing = .contentLength(contentLength)
         } else {
             framing = .none
-        }
-        if method == .CONNECT {
-            throw RequestParseError(status: 501, reason: "CONNECT is not supported")
         }
         return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing)
     }

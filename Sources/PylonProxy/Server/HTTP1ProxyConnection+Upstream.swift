@@ -81,7 +81,7 @@ extension HTTP1ProxyConnection {
         if exchange.requestComplete {
             connection.write(.end(nil))
         }
-        connection.flush()
+        if !self.inReadCycle { connection.flush() }
         self.resumeReading()
     }
 

@@ -18,6 +18,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// Bodies of locally answered requests up to this size are read and dropped to keep
     /// the connection; larger ones close it.
     static var maxDiscardedBodyBytes: Int { 64 * 1024 }
+    /// Pipelined input held while a request is answered, before reading pauses.
+    var maxBufferedPipelinedInput: Int {
+        self.configuration.parserLimits.maxRequestLine + self.configuration.parserLimits.maxHeaderBytes
+    }
     /// Connect attempts per request, retries included, whatever `failToConnect` says.
     static var maxConnectAttempts: Int { 8 }
 
@@ -38,6 +42,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     var exchange: ProxyExchange<Proxy.Context>?
     var requestsServed = 0
 
+    /// Between channelRead and channelReadComplete: writes upstream wait for the flush
+    /// at the end of the read cycle, so one syscall carries a whole request.
+    var inReadCycle = false
     /// Reads are held back; `read()` was asked for and is owed once they may resume.
     var readPending = false
     /// The connection is draining: the next response says `Connection: close`.
@@ -97,6 +104,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = self.unwrapInboundIn(data)
+        self.inReadCycle = true
         if self.closing {
             return  // lingering after a half-close: read and drop
         }
@@ -109,6 +117,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.inReadCycle = false
         self.exchange?.upstreamConnection?.flush()
         context.flush()
         if self.input.readableBytes == 0 {
@@ -175,7 +184,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// Whether the client may be read now.
     var mayRead: Bool {
         guard let exchange = self.exchange else { return true }
-        if exchange.requestComplete { return false }
+        // A complete request waiting for its response does not stop reading: turning read
+        // interest off and on again costs two epoll_ctl calls per request. Only pipelined
+        // input piling up beyond a head's worth does.
+        if exchange.requestComplete { return self.input.readableBytes < self.maxBufferedPipelinedInput }
         switch exchange.upstream {
         case .connecting: return exchange.queuedBodyBytes < Self.maxQueuedBodyBytes
         case .attached(let connection): return connection.isWritable
@@ -188,7 +200,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         // Outside a read cycle nothing else flushes what processInput wrote upstream, and
         // unflushed bytes count against writability: without this the two sides wait
         // for each other forever.
-        self.exchange?.upstreamConnection?.flush()
+        if !self.inReadCycle { self.exchange?.upstreamConnection?.flush() }
         if self.readPending, self.mayRead, !self.closing {
             self.readPending = false
             self.context.read()
@@ -200,6 +212,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         do {
             while !self.closing {
                 if let exchange = self.exchange {
+                    // The next request waits in `input` until this one is answered.
                     if exchange.requestComplete || !self.mayRead { break }
                 } else if self.inputClosed {
                     break
@@ -380,7 +393,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         if let connection = exchange.upstreamConnection {
             if let piece { connection.write(.body(.byteBuffer(piece))) }
             connection.write(.end(nil))
-            connection.flush()
+            if !self.inReadCycle { connection.flush() }
         } else if let piece {
             exchange.queuedBody.append(piece)
         }

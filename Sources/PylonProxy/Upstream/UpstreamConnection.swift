@@ -22,6 +22,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Pooling limits of the peer this connection was opened for.
     let maxIdleConnections: Int
     let idleTimeout: TimeAmount
+    /// While pooled: when the connection is closed unless it is used before. Owned by the pool.
+    var idleDeadline: NIODeadline?
+    var idleTimer: Scheduled<Void>?
     private(set) var state: State = .active
     weak var sink: (any UpstreamResponseSink)?
     private var context: ChannelHandlerContext?

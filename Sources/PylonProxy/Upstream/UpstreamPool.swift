@@ -6,13 +6,8 @@ import NIOPosix
 /// that makes new ones. Confined to its event loop: client connections of that loop
 /// only ever use upstream connections of the same loop, so no request hops threads.
 final class UpstreamPool {
-    private struct IdleConnection {
-        let connection: UpstreamConnection
-        let expiry: Scheduled<Void>
-    }
-
     let eventLoop: any EventLoop
-    private var idle: [SocketAddress: [IdleConnection]] = [:]
+    private var idle: [SocketAddress: [UpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -20,11 +15,12 @@ final class UpstreamPool {
 
     /// The most recently used idle connection to `peer`, if one is still open.
     func take(_ peer: HTTPPeer) -> UpstreamConnection? {
-        while var list = self.idle[peer.poolKey], let entry = list.popLast() {
-            self.idle[peer.poolKey] = list
-            entry.expiry.cancel()
-            if entry.connection.state == .reusable, entry.connection.channel?.isActive == true {
-                return entry.connection
+        // Mutated in place: copying the list out of the dictionary and back would copy
+        // the whole array on every request.
+        while let connection = self.idle[peer.poolKey]?.popLast() {
+            connection.idleDeadline = nil
+            if connection.state == .reusable, connection.channel?.isActive == true {
+                return connection
             }
         }
         return nil
@@ -37,19 +33,37 @@ final class UpstreamPool {
             return
         }
         let key = connection.peerAddress
-        var list = self.idle[key] ?? []
-        if list.count >= connection.maxIdleConnections {
+        if self.idle[key, default: []].count >= connection.maxIdleConnections {
             connection.close()
             return
         }
-        let expiry = self.eventLoop.assumeIsolated().scheduleTask(in: connection.idleTimeout) { [self] in
-            self.remove(connection)
-            connection.close()
+        self.idle[key, default: []].append(connection)
+        let deadline = NIODeadline.now() + connection.idleTimeout
+        connection.idleDeadline = deadline
+        if connection.idleTimer == nil { self.scheduleIdleExpiry(connection, at: deadline) }
+    }
+
+    /// One timer per connection, left running while the connection goes in and out of
+    /// the pool: it re-checks the deadline when it fires instead of being cancelled and
+    /// rescheduled on every request.
+    private func scheduleIdleExpiry(_ connection: UpstreamConnection, at deadline: NIODeadline) {
+        connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            connection.idleTimer = nil
+            guard let deadline = connection.idleDeadline else { return }  // in use again
+            if deadline <= .now() {
+                self.remove(connection)
+                connection.close()
+            } else {
+                self.scheduleIdleExpiry(connection, at: deadline)
+            }
         }
-        list.append(IdleConnection(connection: connection, expiry: expiry))
-        self.idle[key] = list
-        // An idle connection the upstream closes is dropped from the pool right away.
-        connection.channel?.closeFuture.assumeIsolated().whenComplete { [self] _ in
+    }
+
+    /// Drops a connection from the pool once it closes, whoever closed it.
+    private func watchClose(_ connection: UpstreamConnection, channel: any Channel) {
+        channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
             self.remove(connection)
         }
     }
@@ -61,12 +75,9 @@ final class UpstreamPool {
     }
 
     private func remove(_ connection: UpstreamConnection) {
-        guard var list = self.idle[connection.peerAddress],
-            let index = list.firstIndex(where: { $0.connection === connection })
-        else { return }
-        list[index].expiry.cancel()
-        list.remove(at: index)
-        self.idle[connection.peerAddress] = list
+        connection.idleDeadline = nil
+        guard let index = self.idle[connection.peerAddress]?.firstIndex(where: { $0 === connection }) else { return }
+        self.idle[connection.peerAddress]?.remove(at: index)
     }
 
     /// Opens a new connection to `peer` on this event loop.
@@ -91,11 +102,13 @@ final class UpstreamPool {
             }
             .connect(to: peer.address)
             .assumeIsolated()
-            .whenComplete { result in
+            .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
                     do {
-                        completion(.success(try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)))
+                        let connection = try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                        self.watchClose(connection, channel: channel)
+                        completion(.success(connection))
                     } catch {
                         channel.close(promise: nil)
                         completion(.failure(ProxyError(.connectFailed, "\(peer): \(error)")))

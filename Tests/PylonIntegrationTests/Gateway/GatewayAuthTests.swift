@@ -41,6 +41,24 @@ final class GatewayAuthTests: GatewayTestCase {
         XCTAssertEqual(backend.receivedRequests.count, 0, "a refused request must not be forwarded")
     }
 
+    func testOtherSpellingsOfAProtectedPathAreRefusedAndForwardedCanonically() throws {
+        let (gateway, backend) = try startProtectedGateway()
+        // Each names /login to a backend that decodes and resolves paths; none may slip
+        // past the /login rule to the catch-all route.
+        for spelling in ["/%6cogin", "/%6Cogin/x", "//login", "/./login", "/x/../login", "/%2e/login", "/login/."] {
+            let response = try RawHTTPClient.exchange(
+                port: gateway.port, send: "GET \(spelling) HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(response.statusCodes, [403], "\(spelling): \(response.text)")
+        }
+        XCTAssertEqual(backend.receivedRequests.count, 0, "no spelling of /login reaches the upstream without the secret")
+
+        let allowed = try RawHTTPClient.exchange(
+            port: gateway.port,
+            send: "GET //x/./../login/%6eext?q=%2e%2e HTTP/1.1\r\nHost: a\r\nX-Api-Key: \(Self.secret)\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(allowed.statusCodes, [200], allowed.text)
+        XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/login/next?q=%2e%2e"], "the upstream gets the canonical path, the query untouched")
+    }
+
     func testRightSecretIs200AndTheBackendSawTheRequest() throws {
         let (gateway, backend) = try startProtectedGateway()
         let result = try gateway.request("/login/form?next=/", headers: [("X-Api-Key", Self.secret)])

@@ -1,0 +1,2 @@
+// Declarations only: LLVMFuzzerRunDriver lives in libFuzzer (see include/CFuzzerDriver.h).
+#include "CFuzzerDriver.h"
