@@ -6,9 +6,9 @@ struct PylonCommand: AsyncParsableCommand {
         commandName: "pylon",
         abstract: "Pylon: an HTTP gateway you can upgrade without any client noticing.",
         discussion: """
-            Start with `pylon demo` to see the example gateway run on built-in backends, then
-            write a config (see examples/) and check it with `pylon check -c FILE` before
-            `pylon run -c FILE`.
+            Start with `pylon demo` to see the example gateway run on built-in backends, \
+            then write a config (see examples/), check it with `pylon check -c FILE` and \
+            serve it with `pylon run -c FILE`; `pylon reload` upgrades it in place.
             """,
         version: PylonVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, VersionCommand.self, WorkerCommand.self]
