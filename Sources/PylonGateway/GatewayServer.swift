@@ -69,8 +69,14 @@ public final class GatewayServer: Sendable {
         return result
     }
 
-    /// Graceful drain: see `ProxyServer.drain`.
-    public func drain(closeIdleAfter: TimeAmount, deadline: TimeAmount) async {
+    /// How long a draining, idle keep-alive connection is kept for a request already on
+    /// its way before it is half-closed: long enough for any client in mid-send, short
+    /// enough that idle clients do not hold a drain for its whole deadline.
+    static let drainIdleGrace: TimeAmount = .seconds(5)
+
+    /// Graceful drain within `deadline`: see `ProxyServer.drain`.
+    public func drain(deadline: TimeAmount) async {
+        let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await self.metricsServer?.stop()
         await gatewayDrained

@@ -43,7 +43,7 @@ struct GatewayProcess {
             if signal == SIGQUIT {
                 logger.info("SIGQUIT: draining")
                 let deadline = TimeAmount(self.config.drainTimeout)
-                await server.drain(closeIdleAfter: min(deadline, .seconds(5)), deadline: deadline)
+                await server.drain(deadline: deadline)
             } else {
                 logger.info("stopping", metadata: ["signal": "\(signal)"])
                 await server.stop()

@@ -76,16 +76,7 @@ extension HTTP1ProxyConnection {
             self.finishWithBrokenConnection(exchange)
             return
         }
-        exchange.discardingBody = true
-        if !exchange.requestComplete {
-            switch exchange.requestFraming {
-            case .contentLength(let length) where length <= Self.maxDiscardedBodyBytes && !exchange.expectsContinue:
-                break
-            default:
-                exchange.closeAfterResponse = true
-            }
-        }
-        self.respondLocally(self.proxy.failToProxy(exchange.session, error: error, &exchange.context), exchange)
+        self.answerWithoutUpstream(self.proxy.failToProxy(exchange.session, error: error, &exchange.context), exchange)
     }
 
     // MARK: Ending requests and connections

@@ -315,17 +315,20 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         }
     }
 
-    /// A response that did not come from upstream while the request body may still be
-    /// on its way: small bodies are read and dropped so the connection can stay open.
+    /// A response that did not come from upstream (a `requestFilter` answer or an error
+    /// page) while the request body may still be on its way: small bodies are read and
+    /// dropped so the connection can stay open; anything else closes it afterwards.
     func answerWithoutUpstream(_ response: ProxyResponse, _ exchange: ProxyExchange<Proxy.Context>) {
         exchange.discardingBody = true
-        switch exchange.requestFraming {
-        case .contentLength(let length) where length <= Self.maxDiscardedBodyBytes && !exchange.expectsContinue:
-            break
-        case .none:
-            break
-        default:
-            exchange.closeAfterResponse = true
+        if !exchange.requestComplete {
+            switch exchange.requestFraming {
+            case .contentLength(let length) where length <= Self.maxDiscardedBodyBytes && !exchange.expectsContinue:
+                break
+            case .none:
+                break
+            default:
+                exchange.closeAfterResponse = true
+            }
         }
         self.respondLocally(response, exchange)
     }

@@ -89,7 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let deadline = TimeAmount.milliseconds(Int64(milliseconds))
             Task {
                 link.send(.draining)
-                await server.drain(closeIdleAfter: min(deadline, .seconds(5)), deadline: deadline)
+                await server.drain(deadline: deadline)
                 link.send(.drained)
                 continuation.yield(.drained)
             }
