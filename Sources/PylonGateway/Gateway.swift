@@ -11,6 +11,13 @@ public struct Gateway: ProxyHTTP {
         var route: Int?
         /// Connect attempts left after the current one.
         var retriesLeft = 0
+        /// The client's IP as the gateway trusts it: the TCP peer, or what a trusted proxy
+        /// said (X-Forwarded-For, PROXY protocol). Set in `earlyRequestFilter`.
+        var clientIP: String?
+        /// The request's ID (`X-Request-Id`, generated when absent). Set in `earlyRequestFilter`.
+        var requestID: String?
+        /// Why the gateway answered the request itself, if it did (for metrics and logs).
+        var rejection: GatewayRejection?
     }
 
     let routes: [Route]
@@ -25,7 +32,9 @@ public struct Gateway: ProxyHTTP {
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
     /// it at start-up, not on an event loop.
-    public init(config: GatewayConfig, metrics: GatewayMetrics, accessLog: AccessLog?) throws {
+    public init(
+        config: GatewayConfig, sharedMemory: SharedMemorySegment, metrics: GatewayMetrics, accessLog: AccessLog?
+    ) throws {
         let upstreams = try config.upstreams.map(UpstreamGroup.resolve)
         var indexByName: [String: Int] = [:]
         for (index, upstream) in upstreams.enumerated() { indexByName[upstream.name] = index }
@@ -40,6 +49,10 @@ public struct Gateway: ProxyHTTP {
     }
 
     public func makeContext() -> Context { Context() }
+
+    public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
+        ctx.clientIP = session.clientIP
+    }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {
         let host = self.routesMatchHost ? session.host : nil
@@ -101,6 +114,16 @@ public struct Gateway: ProxyHTTP {
         self.metrics.recordRequest(route: routeName, status: record.status, durationNanoseconds: record.duration.nanoseconds)
         self.accessLog?.record(session: session, record: record, route: routeName)
     }
+}
+
+/// Why the gateway answered a request itself instead of sending it upstream.
+enum GatewayRejection: Sendable, Equatable {
+    /// The client's rate limit was exhausted (429).
+    case rateLimited
+    /// Authentication failed (401/403); `scheme` is `api_key`, `basic`, `jwt` or `secret_header`.
+    case authFailed(scheme: String)
+    /// No healthy target in the route's upstream (503).
+    case noHealthyTarget
 }
 
 enum GatewayError: Error, CustomStringConvertible {

@@ -8,21 +8,28 @@ import PylonProxy
 public final class GatewayServer: Sendable {
     public let config: GatewayConfig
     public let metrics: GatewayMetrics
+    /// The memory this process shares with every other worker of the service.
+    public let sharedMemory: SharedMemorySegment
     private let proxyServer: ProxyServer<Gateway>
     private let metricsServer: ProxyServer<MetricsEndpoint>?
     private let accessLogWriter: AccessLogWriter?
     private let logger: Logger
 
     /// Builds the servers (resolving upstream names); nothing listens until `start`.
-    public init(config: GatewayConfig, group: any EventLoopGroup, logger: Logger) throws {
+    /// `sharedMemory` is the segment from the master; a single process passes an
+    /// anonymous one (`SharedMemorySegment.anonymous()`).
+    public init(
+        config: GatewayConfig, sharedMemory: SharedMemorySegment, group: any EventLoopGroup, logger: Logger
+    ) throws {
         self.config = config
+        self.sharedMemory = sharedMemory
         self.logger = logger
         let metrics = GatewayMetrics()
         self.metrics = metrics
         let writer = config.accessLog.enabled ? AccessLogWriter() : nil
         self.accessLogWriter = writer
         let accessLog = writer.map { AccessLog(format: config.accessLog.format, writer: $0) }
-        let gateway = try Gateway(config: config, metrics: metrics, accessLog: accessLog)
+        let gateway = try Gateway(config: config, sharedMemory: sharedMemory, metrics: metrics, accessLog: accessLog)
         self.proxyServer = ProxyServer(
             proxy: gateway,
             configuration: ProxyServerConfiguration(config),

@@ -29,7 +29,9 @@ struct GatewayProcess {
         let server: GatewayServer
         let addresses: [String: SocketAddress]
         do {
-            server = try GatewayServer(config: self.config, group: group, logger: logger)
+            server = try GatewayServer(
+                config: self.config, sharedMemory: try SharedMemorySegment.anonymous(), group: group, logger: logger
+            )
             addresses = try await server.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])

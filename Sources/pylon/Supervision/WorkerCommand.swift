@@ -52,7 +52,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let server: GatewayServer
         do {
             let config = try ConfigLoader.parse(yaml: hello.configText, file: hello.configPath)
-            server = try GatewayServer(config: config, group: group, logger: logger)
+            server = try GatewayServer(
+                config: config, sharedMemory: try SharedMemorySegment.anonymous(), group: group, logger: logger
+            )
             server.metrics.setGeneration(hello.generation)
             var inherited = descriptors
             let metricsFD = inherited.removeValue(forKey: SupervisorSettings.metricsListenerName)
