@@ -47,8 +47,9 @@ final class HealthChecker: @unchecked Sendable {
         self.loop = group.next()
         self.logger = logger
         let shortestInterval = checked.compactMap { $0.healthCheck.map { TimeAmount($0.interval) } }.min()!
-        // Short enough that a dead holder is replaced within ~3 s even when checks are rare.
-        self.leasePeriod = min(shortestInterval, .seconds(1))
+        // At most 1 s, so a dead holder is replaced within ~3 s even when checks are rare;
+        // at least 100 ms, so a holder stalled for a moment on a busy machine keeps it.
+        self.leasePeriod = max(.milliseconds(100), min(shortestInterval, .seconds(1)))
         self.checkTimers = Array(repeating: nil, count: checked.count)
         self.probing = checked.map { Array(repeating: false, count: $0.peers.count) }
     }

@@ -166,7 +166,8 @@ extension HealthCheckConfig {
             guard let tcpMap = tcp.mapping(keys: timingKeys) else {
                 return nil
             }
-            return readTimings(from: tcpMap, probe: .tcp)
+            var config = HealthCheckConfig(probe: .tcp)
+            return readTimings(from: tcpMap, into: &config) ? config : nil
         case (nil, let http?):
             guard let httpMap = http.mapping(keys: httpKeys) else {
                 return nil
@@ -178,17 +179,18 @@ extension HealthCheckConfig {
             let host = httpMap.optional("host")?.parsed(expected: "a Host header value such as api.internal", by: parseHost)
             let statusWritten = httpMap.optional("expect_status") != nil
             let hostWritten = httpMap.optional("host") != nil
-            let timings = readTimings(from: httpMap, probe: .tcp)
-            guard let path, !statusWritten || status != nil, !hostWritten || host != nil, var timings else {
+            var config = HealthCheckConfig(probe: .tcp)
+            let timingsValid = readTimings(from: httpMap, into: &config)
+            guard let path, !statusWritten || status != nil, !hostWritten || host != nil, timingsValid else {
                 return nil
             }
-            timings.probe = .http(path: path, expectStatus: status ?? 200, host: host)
-            return timings
+            config.probe = .http(path: path, expectStatus: status ?? 200, host: host)
+            return config
         }
     }
 
-    private static func readTimings(from map: ConfigMapping, probe: Probe) -> HealthCheckConfig? {
-        var config = HealthCheckConfig(probe: probe)
+    /// Reads `interval`, `timeout`, `rise` and `fall` into `config`; false if any was bad.
+    private static func readTimings(from map: ConfigMapping, into config: inout HealthCheckConfig) -> Bool {
         var valid = true
         if let node = map.optional("interval") {
             if let interval = node.duration() {
@@ -211,7 +213,7 @@ extension HealthCheckConfig {
         if let node = map.optional("fall") {
             if let fall = node.int(in: 1...100) { config.fall = fall } else { valid = false }
         }
-        return valid ? config : nil
+        return valid
     }
 
     /// A request target for the probe: an absolute path, a query allowed.
