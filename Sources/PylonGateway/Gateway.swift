@@ -1,8 +1,9 @@
+public import Logging
 import NIOCore
 public import NIOHTTP1
 public import PylonProxy
 
-/// The gateway: routing, auth, header rules, round-robin upstreams, metrics and the
+/// The gateway: routing, auth, header rules, balanced and health-checked upstreams, metrics and the
 /// access log, all as one `ProxyHTTP` implementation driven by a `GatewayConfig`.
 public struct Gateway: ProxyHTTP {
     /// What the gateway decided about one request.
@@ -18,6 +19,10 @@ public struct Gateway: ProxyHTTP {
         var requestID: String?
         /// Why the gateway answered the request itself, if it did (for metrics and logs).
         var rejection: GatewayRejection?
+        /// The target (index in the route's upstream) the request is with now, if any.
+        var target: Int?
+        /// Targets whose connect already failed for this request (bit i = target i).
+        var triedTargets: UInt64 = 0
     }
 
     let routes: [Route]
@@ -29,13 +34,20 @@ public struct Gateway: ProxyHTTP {
     let preserveHost: Bool
     let metrics: GatewayMetrics
     let accessLog: AccessLog?
+    /// Target health and load, shared by every worker of the service.
+    let healthTable: TargetHealthTable
+    let logger: Logger
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
     /// it at start-up, not on an event loop.
     public init(
-        config: GatewayConfig, sharedMemory: SharedMemorySegment, metrics: GatewayMetrics, accessLog: AccessLog?
+        config: GatewayConfig, sharedMemory: SharedMemorySegment, metrics: GatewayMetrics, accessLog: AccessLog?,
+        logger: Logger = Logger(label: "pylon")
     ) throws {
-        let upstreams = try config.upstreams.map(UpstreamGroup.resolve)
+        let healthTable = TargetHealthTable(segment: sharedMemory)
+        let upstreams = try config.upstreams.map { try UpstreamGroup.resolve($0, table: healthTable) }
+        self.healthTable = healthTable
+        self.logger = logger
         var indexByName: [String: Int] = [:]
         for (index, upstream) in upstreams.enumerated() { indexByName[upstream.name] = index }
         self.upstreams = upstreams
@@ -65,13 +77,14 @@ public struct Gateway: ProxyHTTP {
         if let auth = route.auth, !auth.allows(session.request.headers) {
             return .respond(.text(.forbidden, "403 Forbidden"))
         }
+        if !self.upstreams[route.upstream].hasServableTarget() { return self.refuseWithoutHealthyTarget(route.upstream, &ctx) }
         ctx.retriesLeft = self.upstreams[route.upstream].retries
         return .proceed
     }
 
     public func upstreamPeer(_ session: ProxySession, _ ctx: inout Context) throws -> HTTPPeer {
-        guard let route = ctx.route else { throw GatewayError.noRoute }
-        return self.upstreams[self.routes[route].upstream].pick()
+        guard ctx.route != nil else { throw GatewayError.noRoute }
+        return self.pickTarget(session, &ctx)
     }
 
     public func upstreamRequestFilter(
@@ -91,8 +104,9 @@ public struct Gateway: ProxyHTTP {
 
     public func failToConnect(_ session: ProxySession, peer: HTTPPeer, error: ProxyError, _ ctx: inout Context) -> Bool {
         self.recordUpstreamError(peer: peer, error: error, ctx)
+        let anotherTarget = self.leaveFailedTarget(&ctx)
         // Nothing reached the peer, so even a POST may go to the next one.
-        guard ctx.retriesLeft > 0 else { return false }
+        guard ctx.retriesLeft > 0, anotherTarget else { return false }
         ctx.retriesLeft -= 1
         return true
     }
@@ -101,6 +115,7 @@ public struct Gateway: ProxyHTTP {
         _ session: ProxySession, peer: HTTPPeer, error: ProxyError, _ ctx: inout Context
     ) -> ProxyError {
         self.recordUpstreamError(peer: peer, error: error, ctx)
+        if error.kind == .readTimeout { self.recordTargetFailure(ctx) }
         return error
     }
 
@@ -111,6 +126,7 @@ public struct Gateway: ProxyHTTP {
 
     public func logging(_ session: ProxySession, _ record: ProxyLogRecord, _ ctx: inout Context) {
         let routeName = ctx.route.map { self.routes[$0].name } ?? "none"
+        self.finishWithTarget(record, &ctx)
         self.metrics.recordRequest(route: routeName, status: record.status, durationNanoseconds: record.duration.nanoseconds)
         self.accessLog?.record(session: session, record: record, route: routeName)
     }

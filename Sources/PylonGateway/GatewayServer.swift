@@ -3,8 +3,9 @@ public import NIOCore
 import NIOPosix
 import PylonProxy
 
-/// Everything one serving process runs for a config: the gateway on its listeners and
-/// the metrics endpoint on its own.
+/// Everything one serving process runs for a config: the gateway on its listeners, the
+/// metrics endpoint on its own, and the health checker (which probes only while this
+/// process holds the service's lease).
 public final class GatewayServer: Sendable {
     public let config: GatewayConfig
     public let metrics: GatewayMetrics
@@ -13,13 +14,17 @@ public final class GatewayServer: Sendable {
     private let proxyServer: ProxyServer<Gateway>
     private let metricsServer: ProxyServer<MetricsEndpoint>?
     private let accessLogWriter: AccessLogWriter?
+    private let healthChecker: HealthChecker?
     private let logger: Logger
 
     /// Builds the servers (resolving upstream names); nothing listens until `start`.
     /// `sharedMemory` is the segment from the master; a single process passes an
-    /// anonymous one (`SharedMemorySegment.anonymous()`).
+    /// anonymous one (`SharedMemorySegment.anonymous()`). `generation` is the worker's
+    /// generation under a master (0 in a single process): a newer generation takes the
+    /// health checks over from an older one.
     public init(
-        config: GatewayConfig, sharedMemory: SharedMemorySegment, group: any EventLoopGroup, logger: Logger
+        config: GatewayConfig, sharedMemory: SharedMemorySegment, generation: Int = 0, group: any EventLoopGroup,
+        logger: Logger
     ) throws {
         self.config = config
         self.sharedMemory = sharedMemory
@@ -29,7 +34,12 @@ public final class GatewayServer: Sendable {
         let writer = config.accessLog.enabled ? AccessLogWriter() : nil
         self.accessLogWriter = writer
         let accessLog = writer.map { AccessLog(format: config.accessLog.format, writer: $0) }
-        let gateway = try Gateway(config: config, sharedMemory: sharedMemory, metrics: metrics, accessLog: accessLog)
+        let gateway = try Gateway(
+            config: config, sharedMemory: sharedMemory, metrics: metrics, accessLog: accessLog, logger: logger
+        )
+        self.healthChecker = HealthChecker(
+            upstreams: gateway.upstreams, table: gateway.healthTable, generation: generation, group: group, logger: logger
+        )
         self.proxyServer = ProxyServer(
             proxy: gateway,
             configuration: ProxyServerConfiguration(config),
@@ -40,7 +50,9 @@ public final class GatewayServer: Sendable {
             var configuration = ProxyServerConfiguration()
             configuration.maxRequestBody = 0
             return ProxyServer(
-                proxy: MetricsEndpoint(metrics: metrics, path: metricsConfig.path),
+                proxy: MetricsEndpoint(
+                    metrics: metrics, path: metricsConfig.path, targetHealth: TargetHealthGauges(upstreams: gateway.upstreams)
+                ),
                 configuration: configuration,
                 group: group,
                 logger: logger
@@ -73,6 +85,7 @@ public final class GatewayServer: Sendable {
             let metricsListener = ProxyListener(name: "metrics", socket: socket)
             result["metrics"] = try await metricsServer.start(listeners: [metricsListener]).first
         }
+        self.healthChecker?.start()
         return result
     }
 
@@ -84,6 +97,7 @@ public final class GatewayServer: Sendable {
     /// Graceful drain within `deadline`: see `ProxyServer.drain`.
     public func drain(deadline: TimeAmount) async {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
+        await self.healthChecker?.stop()
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await self.metricsServer?.stop()
         await gatewayDrained
@@ -92,6 +106,7 @@ public final class GatewayServer: Sendable {
 
     /// Fast stop.
     public func stop() async {
+        await self.healthChecker?.stop()
         await self.proxyServer.stop()
         await self.metricsServer?.stop()
         self.accessLogWriter?.shutdown()

@@ -7,6 +7,7 @@ import PylonProxy
 struct MetricsEndpoint: ProxyHTTP {
     let metrics: GatewayMetrics
     let path: String
+    var targetHealth: TargetHealthGauges? = nil
 
     func makeContext() {}
 
@@ -19,7 +20,7 @@ struct MetricsEndpoint: ProxyHTTP {
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-        return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: self.metrics.render())))
+        return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: self.metrics.render() + (self.targetHealth?.prometheusLines() ?? []))))
     }
 
     func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer {

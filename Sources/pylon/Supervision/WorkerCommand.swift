@@ -53,7 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             let config = try ConfigLoader.parse(yaml: hello.configText, file: hello.configPath)
             server = try GatewayServer(
-                config: config, sharedMemory: try SharedMemorySegment.anonymous(), group: group, logger: logger
+                config: config, sharedMemory: try SharedMemorySegment.anonymous(), generation: hello.generation, group: group, logger: logger
             )
             server.metrics.setGeneration(hello.generation)
             var inherited = descriptors

@@ -19,13 +19,13 @@ final class ConfigLoaderErrorTests: XCTestCase {
             upstreams:
               default:
                 targets: ["127.0.0.1:9001"]
-                health_check: {tcp: {}}
+                helth_check: {tcp: {}}
             routes:
               - {path_prefix: /, upstream: default, methd: GET}
             """)
         XCTAssertEqual(found.count, 3)
         assertConfigProblem(found, at: 4, 5, contains: "listeners[0]: unknown key \"backlg\" (did you mean \"backlog\"?)")
-        assertConfigProblem(found, at: 8, 5, contains: "upstreams.default: unknown key \"health_check\"")
+        assertConfigProblem(found, at: 8, 5, contains: "upstreams.default: unknown key \"helth_check\" (did you mean \"health_check\"?)")
         assertConfigProblem(found, at: 10, 41, contains: "routes[0]: unknown key \"methd\"")
     }
 

@@ -1,0 +1,130 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// One checker for the whole service: the health-check traffic a target sees is one
+/// checker's whether the master runs one worker or four (release binary, see
+/// `SupervisorTestCase`).
+final class SupervisorHealthCheckTests: SupervisorTestCase {
+    private let interval = 0.1
+    private let window = 3.0
+
+    func testHealthCheckTrafficIsOneCheckersWithOneAndWithFourWorkers() throws {
+        let expected = window / interval
+        let one = try countHealthChecks(workers: 1)
+        XCTAssertGreaterThan(Double(one), expected * 0.5, "one worker: \(one) probes in \(window) s at \(interval) s")
+        XCTAssertLessThan(Double(one), expected * 1.5 + 2, "one worker: \(one) probes in \(window) s at \(interval) s")
+
+        let four = try countHealthChecks(workers: 4)
+        XCTAssertGreaterThan(Double(four), expected * 0.5, "four workers: \(four) probes in \(window) s (one worker: \(one))")
+        // Four checkers would send ~4×; one checker's count, within timer jitter.
+        XCTAssertLessThan(Double(four), expected * 1.5 + 2, "four workers: \(four) probes in \(window) s (one worker: \(one))")
+        XCTAssertLessThan(Double(four), Double(one) * 1.5 + 2, "four workers: \(four) probes, one worker: \(one)")
+    }
+
+    func testAfterAnUpgradeTheNewGenerationRunsTheChecksAndTrafficStaysOneCheckers() throws {
+        let (gateway, backend) = try startChecked(workers: 2)
+        try skipUnlessWorkersShareMemory(gateway.workers, note: "")
+        try gateway.process.waitForLog(containing: "running the health checks for the service")
+
+        let result = try gateway.reload()
+        XCTAssertEqual(result.code, 0, result.output)
+        XCTAssertTrue(gateway.waitForGeneration(2))
+        // A generation-2 worker takes the lease over from generation 1 at once.
+        XCTAssertTrue(waitUntil(timeout: 5) {
+            gateway.process.stderrText().split(separator: "\n").contains { line in
+                let parts = line.components(separatedBy: "previous=")
+                return line.contains("running the health checks for the service") && parts.count == 2
+                    && parts[0].contains("holder=pid ") && parts[0].contains(", generation 2")
+                    && parts[1].hasPrefix("pid ") && parts[1].contains(", generation 1")
+            }
+        }, gateway.process.logTail(lines: 60))
+        XCTAssertTrue(waitUntil(timeout: 10) { gateway.workers.count == 2 }, "the old generation drained")
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = backend.healthChecks
+        Thread.sleep(forTimeInterval: window)
+        let count = backend.healthChecks - before
+        XCTAssertGreaterThan(Double(count), window / interval * 0.5, "\(count) probes in \(window) s after the upgrade")
+        XCTAssertLessThan(Double(count), window / interval * 1.5 + 2, "\(count) probes in \(window) s after the upgrade")
+    }
+
+    /// Starts a master with `workers` workers in front of a fresh backend checked every
+    /// `interval`, and returns how many probes the backend received during `window`.
+    private func countHealthChecks(workers: Int) throws -> Int {
+        let (gateway, backend) = try startChecked(workers: workers)
+        defer { _ = gateway.process.terminate() }
+        // Let every worker start its checker and settle who holds the lease.
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = backend.healthChecks
+        Thread.sleep(forTimeInterval: window)
+        let count = backend.healthChecks - before
+        try skipUnlessWorkersShareMemory(gateway.workers, note: "\(count) probes in \(window) s with \(workers) workers")
+        return count
+    }
+
+    /// A master with `workers` workers and one upstream whose single target is an HTTP-checked backend.
+    private func startChecked(workers: Int) throws -> (SupervisedGateway, HealthCheckedBackend) {
+        let backend = try startHealthCheckedBackend(name: "checked-\(workers)")
+        let port = try freePort()
+        let metricsPort = try freePort()
+        let config = try writeConfig("""
+            listeners:
+              - {name: http, address: "127.0.0.1:\(port)"}
+            metrics: {address: "127.0.0.1:\(metricsPort)"}
+            access_log: {enabled: false}
+            upstreams:
+              api:
+                targets: ["\(backend.address)"]
+                health_check: {http: {path: /healthz, interval: \(Int(interval * 1000))ms, timeout: 1s}}
+            routes:
+              - {path_prefix: /, upstream: api}
+
+            """)
+        let controlSocket = "\(try testDirectory())/control-\(workers).sock"
+        let executable = try binary
+        let master = try startProcess(
+            executable: executable,
+            arguments: ["run", "-c", config, "--workers", String(workers), "--control-socket", controlSocket, "--ready-timeout", "10"],
+            label: "pylon-\(workers)"
+        )
+        let gateway = SupervisedGateway(
+            process: master, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
+        )
+        try master.waitUntilAccepting(port: port)
+        try master.waitForLog(containing: "generation ready; serving")
+        XCTAssertEqual(gateway.workers.count, workers, master.logTail())
+        return (gateway, backend)
+    }
+
+    /// One checker per service needs the workers to share the segment the lease lives in.
+    private func skipUnlessWorkersShareMemory(_ workers: [pid_t], note: String) throws {
+        guard workers.count > 1, !Self.shareMemory(workers) else { return }
+        throw XCTSkip("""
+            the workers do not share a memory segment yet (each maps its own anonymous one), so each \
+            runs its own checker\(note.isEmpty ? "" : ": " + note). This test holds once the master \
+            hands every worker the same segment.
+            """)
+    }
+
+    /// Whether the processes have a writable shared mapping of one file in common (the
+    /// segment: a memfd from the master). Anonymous shared mappings are a separate file
+    /// (inode) per process.
+    private static func shareMemory(_ pids: [pid_t]) -> Bool {
+        let mappings = pids.map(sharedWritableMappings(of:))
+        guard var common = mappings.first else { return false }
+        for other in mappings.dropFirst() { common.formIntersection(other) }
+        return !common.isEmpty
+    }
+
+    /// `device inode` of every `rw-s` mapping of `pid`.
+    private static func sharedWritableMappings(of pid: pid_t) -> Set<String> {
+        guard let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) else { return [] }
+        var result: Set<String> = []
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 5, fields[1] == "rw-s" else { continue }
+            result.insert("\(fields[3]) \(fields[4])")
+        }
+        return result
+    }
+}
