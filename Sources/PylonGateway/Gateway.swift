@@ -18,6 +18,8 @@ public struct Gateway: ProxyHTTP {
         var requestID: String?
         /// Why the gateway answered the request itself, if it did (for metrics and logs).
         var rejection: GatewayRejection?
+        /// The rate limit's decision on a limited route, for the response's `RateLimit` fields.
+        var rateLimit: RateLimitOutcome?
     }
 
     let routes: [Route]
@@ -29,6 +31,7 @@ public struct Gateway: ProxyHTTP {
     let preserveHost: Bool
     let metrics: GatewayMetrics
     let accessLog: AccessLog?
+    let rateLimits: RouteRateLimits
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
     /// it at start-up, not on an event loop.
@@ -41,6 +44,7 @@ public struct Gateway: ProxyHTTP {
         self.upstreams = upstreams
         self.routes = config.routes.map { Route($0, upstreamIndex: indexByName[$0.upstream]!) }
         self.routesMatchHost = self.routes.contains { $0.host != nil }
+        self.rateLimits = RouteRateLimits(config: config, routeNames: self.routes.map(\.name), sharedMemory: sharedMemory)
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
         self.preserveHost = config.forwarding.preserveHost
@@ -62,6 +66,15 @@ public struct Gateway: ProxyHTTP {
         }
         ctx.route = index
         let route = self.routes[index]
+        // Before auth: counting a request is cheaper than checking its credentials.
+        if let limiter = self.rateLimits.limiter(ofRoute: index) {
+            let decision = self.rateLimits.limiters[limiter].check(headers: session.request.headers, clientIP: ctx.clientIP)
+            ctx.rateLimit = RateLimitOutcome(limiter: limiter, decision: decision)
+            if !decision.allowed {
+                ctx.rejection = .rateLimited
+                return .respond(self.rateLimits.limiters[limiter].refusal(for: decision))
+            }
+        }
         if let auth = route.auth, !auth.allows(session.request.headers) {
             return .respond(.text(.forbidden, "403 Forbidden"))
         }
@@ -85,6 +98,9 @@ public struct Gateway: ProxyHTTP {
     }
 
     public func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {
+        if let outcome = ctx.rateLimit {
+            self.rateLimits.limiters[outcome.limiter].addFields(for: outcome.decision, to: &response.headers)
+        }
         self.responseHeaders.apply(to: &response.headers)
         if let route = ctx.route { self.routes[route].responseHeaders.apply(to: &response.headers) }
     }
