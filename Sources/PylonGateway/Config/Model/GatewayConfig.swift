@@ -23,7 +23,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var limits: LimitsConfig
     /// Per-request log lines (`access_log`); default on, logfmt.
     public var accessLog: AccessLogConfig
-    /// The rate limit of every route that has none of its own (`rate_limit`); default nil = no limit.
+    /// The rate limit of every route that has none of its own (`rate_limit`); default nil (or `off`) = no limit.
     public var rateLimit: RateLimitConfig?
 
     public init(
