@@ -23,6 +23,8 @@ public struct Gateway: ProxyHTTP {
         var target: Int?
         /// Targets whose connect already failed for this request (bit i = target i).
         var triedTargets: UInt64 = 0
+        /// The rate limit's decision on a limited route, for the response's `RateLimit` fields.
+        var rateLimit: RateLimitOutcome?
     }
 
     let routes: [Route]
@@ -37,6 +39,7 @@ public struct Gateway: ProxyHTTP {
     /// Target health and load, shared by every worker of the service.
     let healthTable: TargetHealthTable
     let logger: Logger
+    let rateLimits: RouteRateLimits
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
     /// it at start-up, not on an event loop.
@@ -53,6 +56,7 @@ public struct Gateway: ProxyHTTP {
         self.upstreams = upstreams
         self.routes = config.routes.map { Route($0, upstreamIndex: indexByName[$0.upstream]!) }
         self.routesMatchHost = self.routes.contains { $0.host != nil }
+        self.rateLimits = RouteRateLimits(config: config, routeNames: self.routes.map(\.name), sharedMemory: sharedMemory)
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
         self.preserveHost = config.forwarding.preserveHost
@@ -74,6 +78,15 @@ public struct Gateway: ProxyHTTP {
         }
         ctx.route = index
         let route = self.routes[index]
+        // Before auth: counting a request is cheaper than checking its credentials.
+        if let limiter = self.rateLimits.limiter(ofRoute: index) {
+            let decision = self.rateLimits.limiters[limiter].check(headers: session.request.headers, clientIP: ctx.clientIP)
+            ctx.rateLimit = RateLimitOutcome(limiter: limiter, decision: decision)
+            if !decision.allowed {
+                ctx.rejection = .rateLimited
+                return .respond(self.rateLimits.limiters[limiter].refusal(for: decision))
+            }
+        }
         if let auth = route.auth, !auth.allows(session.request.headers) {
             return .respond(.text(.forbidden, "403 Forbidden"))
         }
@@ -98,6 +111,9 @@ public struct Gateway: ProxyHTTP {
     }
 
     public func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {
+        if let outcome = ctx.rateLimit {
+            self.rateLimits.limiters[outcome.limiter].addFields(for: outcome.decision, to: &response.headers)
+        }
         self.responseHeaders.apply(to: &response.headers)
         if let route = ctx.route { self.routes[route].responseHeaders.apply(to: &response.headers) }
     }

@@ -23,6 +23,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var limits: LimitsConfig
     /// Per-request log lines (`access_log`); default on, logfmt.
     public var accessLog: AccessLogConfig
+    /// The rate limit of every route that has none of its own (`rate_limit`); default nil (or `off`) = no limit.
+    public var rateLimit: RateLimitConfig?
 
     public init(
         workers: WorkerCount = .auto,
@@ -35,7 +37,8 @@ public struct GatewayConfig: Sendable, Equatable {
         responseHeaders: HeaderRules = HeaderRules(),
         forwarding: ForwardingConfig = ForwardingConfig(),
         limits: LimitsConfig = LimitsConfig(),
-        accessLog: AccessLogConfig = AccessLogConfig()
+        accessLog: AccessLogConfig = AccessLogConfig(),
+        rateLimit: RateLimitConfig? = nil
     ) {
         self.workers = workers
         self.drainTimeout = drainTimeout
@@ -48,6 +51,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.forwarding = forwarding
         self.limits = limits
         self.accessLog = accessLog
+        self.rateLimit = rateLimit
     }
 
     /// The upstream called `name`, if the config defines one.

@@ -12,6 +12,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var requestHeaders: HeaderRules
     /// Header edits on responses sent to the client, after the global ones (`response_headers`); default none.
     public var responseHeaders: HeaderRules
+    /// This route's own rate limit, or `off` (`rate_limit`); default `.inherit`: the top-level one.
+    public var rateLimit: RouteRateLimit
 
     public init(
         pathPrefix: String,
@@ -19,7 +21,8 @@ public struct RouteConfig: Sendable, Equatable {
         upstream: String,
         auth: RouteAuth? = nil,
         requestHeaders: HeaderRules = HeaderRules(),
-        responseHeaders: HeaderRules = HeaderRules()
+        responseHeaders: HeaderRules = HeaderRules(),
+        rateLimit: RouteRateLimit = .inherit
     ) {
         self.pathPrefix = pathPrefix
         self.host = host
@@ -27,5 +30,6 @@ public struct RouteConfig: Sendable, Equatable {
         self.auth = auth
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
+        self.rateLimit = rateLimit
     }
 }

@@ -1,7 +1,7 @@
 extension GatewayConfig {
     static let keys = [
         "workers", "drain_timeout", "listeners", "metrics", "upstreams", "routes",
-        "request_headers", "response_headers", "forwarding", "limits", "access_log",
+        "request_headers", "response_headers", "forwarding", "limits", "access_log", "rate_limit",
     ]
 
     /// Reads the whole document. Returns nil when any problem was reported, so a config that is
@@ -30,6 +30,9 @@ extension GatewayConfig {
         map.readOptional("forwarding", into: &config.forwarding, ForwardingConfig.read(from:))
         map.readOptional("limits", into: &config.limits, LimitsConfig.read(from:))
         map.readOptional("access_log", into: &config.accessLog, AccessLogConfig.read(from:))
+        if case .custom(let rateLimit) = map.optional("rate_limit").flatMap(RouteRateLimit.read(from:)) {
+            config.rateLimit = rateLimit
+        }
 
         if let metrics = config.metrics, let clash = config.listeners.first(where: { $0.address == metrics.address }) {
             map.optional("metrics")?.lookup("address")?.report(

@@ -1,5 +1,5 @@
 extension RouteConfig {
-    static let keys = ["path_prefix", "host", "upstream", "auth", "request_headers", "response_headers"]
+    static let keys = ["path_prefix", "host", "upstream", "auth", "request_headers", "response_headers", "rate_limit"]
 
     /// Reads the `routes` list. `upstreamNames` is nil when the upstreams could not be read, and
     /// then routes are not checked against it.
@@ -27,12 +27,14 @@ extension RouteConfig {
         let auth = map.optional("auth").flatMap(RouteAuth.read(from:))
         let requestHeaders = map.optional("request_headers").flatMap { HeaderRules.read(from: $0, direction: .request) }
         let responseHeaders = map.optional("response_headers").flatMap { HeaderRules.read(from: $0, direction: .response) }
+        let rateLimit = map.optional("rate_limit").flatMap(RouteRateLimit.read(from:))
         guard let pathPrefix, let upstream else {
             return nil
         }
         var route = RouteConfig(pathPrefix: pathPrefix, host: host, upstream: upstream, auth: auth)
         if let requestHeaders { route.requestHeaders = requestHeaders }
         if let responseHeaders { route.responseHeaders = responseHeaders }
+        if let rateLimit { route.rateLimit = rateLimit }
         return route
     }
 
