@@ -23,6 +23,14 @@ public struct GatewayConfig: Sendable, Equatable {
     public var limits: LimitsConfig
     /// Per-request log lines (`access_log`); default on, logfmt.
     public var accessLog: AccessLogConfig
+    /// The proxies and load balancers whose word about the client is believed
+    /// (`trusted_proxies`: addresses or CIDR ranges, IPv4 and IPv6); default none. Their
+    /// PROXY protocol headers are accepted (on `proxy_protocol` listeners) and their
+    /// X-Forwarded-For entries walked to find the client; everyone else's X-Forwarded-For
+    /// is dropped and the connection's address is the client.
+    public var trustedProxies: [IPNetwork]
+    /// Request IDs (`request_id`); default on, `X-Request-Id`, generated when absent.
+    public var requestID: RequestIDConfig
 
     public init(
         workers: WorkerCount = .auto,
@@ -35,7 +43,9 @@ public struct GatewayConfig: Sendable, Equatable {
         responseHeaders: HeaderRules = HeaderRules(),
         forwarding: ForwardingConfig = ForwardingConfig(),
         limits: LimitsConfig = LimitsConfig(),
-        accessLog: AccessLogConfig = AccessLogConfig()
+        accessLog: AccessLogConfig = AccessLogConfig(),
+        trustedProxies: [IPNetwork] = [],
+        requestID: RequestIDConfig = RequestIDConfig()
     ) {
         self.workers = workers
         self.drainTimeout = drainTimeout
@@ -48,6 +58,8 @@ public struct GatewayConfig: Sendable, Equatable {
         self.forwarding = forwarding
         self.limits = limits
         self.accessLog = accessLog
+        self.trustedProxies = trustedProxies
+        self.requestID = requestID
     }
 
     /// The upstream called `name`, if the config defines one.
