@@ -173,8 +173,12 @@ final class GatewayClientIdentityTests: GatewayTestCase {
         }
         try gateway.process.waitForLog(containing: "not trusted to send a PROXY protocol header")
         XCTAssertNil(backend.receivedRequests.first { $0.uri.contains("untrusted-proxy") }, "nothing reached the backend")
-        // The plain listener still serves that peer directly.
+        // The plain listener still serves that peer directly, and takes a PROXY header
+        // for what it is there: not HTTP.
         XCTAssertEqual(try Curl.run(gateway.url + "/").status, 200)
+        let (plain, refused) = try requestWithPreamble(Array("PROXY TCP4 203.0.113.7 127.0.0.1 1 2\r\n".utf8), port: gateway.port, path: "/")
+        plain.close()
+        XCTAssertEqual(refused.statusCode, 400, "\(refused)")
     }
 
     func testProxyProtocolListenerClosesConnectionsWithoutAValidHeader() throws {
