@@ -31,6 +31,14 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzProxyProtocol",
+            dependencies: [
+                "CFuzzerDriver",
+                .product(name: "PylonProxy", package: pylon),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzConfigLoader",
             dependencies: [
                 "CFuzzerDriver",

@@ -40,6 +40,9 @@ public struct Gateway: ProxyHTTP {
     let healthTable: TargetHealthTable
     let logger: Logger
     let rateLimits: RouteRateLimits
+    let clientAddresses: ClientAddressResolver
+    /// Nil when `request_id.enabled` is false.
+    let requestIDs: RequestIDs?
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
     /// it at start-up, not on an event loop.
@@ -62,12 +65,18 @@ public struct Gateway: ProxyHTTP {
         self.preserveHost = config.forwarding.preserveHost
         self.metrics = metrics
         self.accessLog = accessLog
+        self.clientAddresses = ClientAddressResolver(
+            trustedProxies: TrustedProxies(config.trustedProxies),
+            dropsUntrustedForwardedFor: config.forwarding.xForwardedFor
+        )
+        self.requestIDs = config.requestID.enabled ? RequestIDs(config.requestID) : nil
     }
 
     public func makeContext() -> Context { Context() }
 
     public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
-        ctx.clientIP = session.clientIP
+        ctx.clientIP = self.clientAddresses.resolve(session)
+        ctx.requestID = self.requestIDs?.requestID(for: session.request.headers)
     }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {
@@ -106,6 +115,8 @@ public struct Gateway: ProxyHTTP {
         if !self.preserveHost, let peer = session.peer {
             request.headers.replaceOrAdd(name: "Host", value: peer.name)
         }
+        // Before the header rules, so an operator's rule has the last word.
+        self.requestIDs?.write(ctx.requestID, to: &request.headers)
         self.requestHeaders.apply(to: &request.headers)
         if let route = ctx.route { self.routes[route].requestHeaders.apply(to: &request.headers) }
     }
@@ -113,6 +124,11 @@ public struct Gateway: ProxyHTTP {
     public func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {
         if let outcome = ctx.rateLimit {
             self.rateLimits.limiters[outcome.limiter].addFields(for: outcome.decision, to: &response.headers)
+        }
+        if let requestIDs = self.requestIDs {
+            // A request refused before the early filter ran (unparseable, 408) gets its ID here.
+            if ctx.requestID == nil, requestIDs.generates { ctx.requestID = requestIDs.generator.next() }
+            if let id = ctx.requestID { response.headers.replaceOrAdd(name: requestIDs.header, value: id) }
         }
         self.responseHeaders.apply(to: &response.headers)
         if let route = ctx.route { self.routes[route].responseHeaders.apply(to: &response.headers) }
@@ -144,7 +160,10 @@ public struct Gateway: ProxyHTTP {
         let routeName = ctx.route.map { self.routes[$0].name } ?? "none"
         self.finishWithTarget(record, &ctx)
         self.metrics.recordRequest(route: routeName, status: record.status, durationNanoseconds: record.duration.nanoseconds)
-        self.accessLog?.record(session: session, record: record, route: routeName)
+        self.accessLog?.record(
+            session: session, record: record, route: routeName,
+            client: ctx.clientIP ?? session.proxyProtocolSourceIP ?? session.clientIP, requestID: ctx.requestID
+        )
     }
 }
 

@@ -67,11 +67,16 @@ public final class GatewayServer: Sendable {
     @discardableResult
     public func start(inherited: [String: CInt] = [:], inheritedMetrics: CInt? = nil) async throws -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
+        let trustedProxies = TrustedProxies(self.config.trustedProxies)
         let listeners = try self.config.listeners.map { listener in
+            let socket: ProxyListener.Socket
             if let descriptor = inherited[listener.name] {
-                return ProxyListener(name: listener.name, socket: .adopt(fileDescriptor: descriptor))
+                socket = .adopt(fileDescriptor: descriptor)
+            } else {
+                socket = .bind(try listener.address.socketAddress())
             }
-            return ProxyListener(name: listener.name, socket: .bind(try listener.address.socketAddress()))
+            let proxyProtocol = listener.proxyProtocol ? ProxyProtocolPolicy { trustedProxies.contains($0) } : nil
+            return ProxyListener(name: listener.name, socket: socket, proxyProtocol: proxyProtocol)
         }
         let addresses = try await self.proxyServer.start(listeners: listeners)
         for (listener, address) in zip(listeners, addresses) { result[listener.name] = address }

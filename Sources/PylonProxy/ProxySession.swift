@@ -13,6 +13,13 @@ public final class ProxySession {
     public let clientAddress: SocketAddress?
     /// The client's IP as text (`127.0.0.1`, `::1`), formatted once per connection.
     public let clientIP: String?
+    /// The source address from the connection's PROXY protocol header, on listeners that
+    /// require one (`ProxyListener.proxyProtocol`): the client as the trusted proxy in
+    /// front saw it. Nil elsewhere, and for headers without an address (v2 `LOCAL`, v1
+    /// `UNKNOWN`). When set, it is the address appended to X-Forwarded-For.
+    public let proxyProtocolSource: SocketAddress?
+    /// `proxyProtocolSource`'s IP as text, formatted once per connection.
+    public let proxyProtocolSourceIP: String?
     /// The local address the request came in on.
     public let localAddress: SocketAddress?
     /// The listener's name, as configured.
@@ -40,6 +47,8 @@ public final class ProxySession {
         request: HTTPRequestHead,
         clientAddress: SocketAddress?,
         clientIP: String?,
+        proxyProtocolSource: SocketAddress?,
+        proxyProtocolSourceIP: String?,
         localAddress: SocketAddress?,
         listenerName: String,
         scheme: String,
@@ -49,6 +58,8 @@ public final class ProxySession {
         self.request = request
         self.clientAddress = clientAddress
         self.clientIP = clientIP
+        self.proxyProtocolSource = proxyProtocolSource
+        self.proxyProtocolSourceIP = proxyProtocolSourceIP
         self.localAddress = localAddress
         self.listenerName = listenerName
         self.scheme = scheme

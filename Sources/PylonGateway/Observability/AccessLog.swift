@@ -14,10 +14,12 @@ public struct AccessLog: Sendable {
         self.writer = writer
     }
 
-    func record(session: ProxySession, record: ProxyLogRecord, route: String) {
+    /// `client` is the client as the gateway trusts it (see `ClientAddressResolver`), not
+    /// necessarily the TCP peer; `requestID` the request's ID, if it has one.
+    func record(session: ProxySession, record: ProxyLogRecord, route: String, client: String?, requestID: String?) {
         let fields: [(String, String)] = [
             ("time", Self.timestamp()),
-            ("client", session.clientIP ?? "-"),
+            ("client", client ?? "-"),
             ("method", session.request.method.rawValue),
             ("path", session.request.uri),
             ("status", String(record.status)),
@@ -25,6 +27,7 @@ public struct AccessLog: Sendable {
             ("duration_ms", Self.milliseconds(record.duration.nanoseconds)),
             ("route", route),
             ("upstream", record.peer?.name ?? "-"),
+            ("request_id", requestID ?? "-"),
         ] + (record.error.map { [("error", $0.message)] } ?? [])
         self.writer.write(line: self.format == .json ? Self.json(fields) : Self.logfmt(fields))
     }

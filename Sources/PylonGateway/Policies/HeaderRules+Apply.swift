@@ -7,8 +7,13 @@ extension HeaderRules {
         for name in self.remove {
             headers.remove(name: name)
         }
+        // A name set to several values has several fields here: clear every set name
+        // first, then add them all, so the later values do not replace the earlier ones.
         for field in self.set {
-            headers.replaceOrAdd(name: field.name, value: field.value)
+            headers.remove(name: field.name)
+        }
+        for field in self.set {
+            headers.add(name: field.name, value: field.value)
         }
         for field in self.add {
             headers.add(name: field.name, value: field.value)

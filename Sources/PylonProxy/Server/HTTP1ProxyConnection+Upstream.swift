@@ -87,7 +87,9 @@ extension HTTP1ProxyConnection {
 
     func addForwardingHeaders(_ head: inout HTTPRequestHead, _ session: ProxySession) {
         let forwarding = self.configuration.forwarding
-        if forwarding.xForwardedFor, let ip = session.clientIP {
+        // Behind a PROXY-protocol balancer the TCP peer is the balancer; the client is
+        // the address its header carried.
+        if forwarding.xForwardedFor, let ip = session.proxyProtocolSourceIP ?? session.clientIP {
             Self.appendListElement(ip, to: "X-Forwarded-For", in: &head.headers)
         }
         if forwarding.xForwardedProto {

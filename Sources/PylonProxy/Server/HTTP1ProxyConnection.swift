@@ -37,6 +37,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     var remoteAddress: SocketAddress?
     var remoteIP: String?
     var localAddress: SocketAddress?
+    /// The client address a PROXY protocol header gave (`ProxyProtocolHandler`), if any.
+    var proxyProtocolSource: SocketAddress?
+    var proxyProtocolSourceIP: String?
     var parser: HTTP1RequestParser
     var input = ByteBuffer()
     var exchange: ProxyExchange<Proxy.Context>?
@@ -143,6 +146,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let drain = event as? ProxyDrainEvent {
             self.beginDrain(closeIdleAfter: drain.closeIdleAfter)
+        } else if let header = event as? ProxyProtocolHeader {
+            self.proxyProtocolSource = header.source
+            self.proxyProtocolSourceIP = header.source?.ipAddress
         } else if case ChannelEvent.inputClosed = event {
             self.inputClosed = true
             if self.closing {
@@ -264,6 +270,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             request: head,
             clientAddress: self.remoteAddress,
             clientIP: self.remoteIP,
+            proxyProtocolSource: self.proxyProtocolSource,
+            proxyProtocolSourceIP: self.proxyProtocolSourceIP,
             localAddress: self.localAddress,
             listenerName: self.listenerName,
             scheme: self.scheme,

@@ -16,10 +16,15 @@ public struct ProxyListener: Sendable {
     public var socket: Socket
     /// `http` (TLS listeners come with their own scheme).
     public var scheme: String
+    /// Set: every connection must start with a PROXY protocol header from a source the
+    /// policy accepts (see `ProxyProtocolPolicy`). Nil: no header is expected, and one
+    /// that comes is just bytes that are not HTTP (400).
+    public var proxyProtocol: ProxyProtocolPolicy?
 
-    public init(name: String, socket: Socket, scheme: String = "http") {
+    public init(name: String, socket: Socket, scheme: String = "http", proxyProtocol: ProxyProtocolPolicy? = nil) {
         self.name = name
         self.socket = socket
         self.scheme = scheme
+        self.proxyProtocol = proxyProtocol
     }
 }

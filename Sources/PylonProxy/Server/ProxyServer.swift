@@ -57,6 +57,11 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     connections.add(channel)
+                    if let policy = listener.proxyProtocol {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyProtocolHandler(policy: policy, timeout: configuration.headerTimeout, logger: logger)
+                        )
+                    }
                     let handler = HTTP1ProxyConnection(
                         proxy: proxy,
                         configuration: configuration,

@@ -25,6 +25,32 @@ final class HeaderRulesReadingTests: XCTestCase {
         ])
     }
 
+    func testAListOfValuesGivesOneFieldPerValueInOrder() throws {
+        let config = try ConfigLoader.parse(yaml: minimalConfigYAML + """
+            response_headers:
+              set: {Vary: [Accept, Origin]}
+              add: {Set-Cookie: [a=1, b=2], X-One: only}
+
+            """, file: "lists.yaml")
+        XCTAssertEqual(config.responseHeaders.set, [HeaderField(name: "Vary", value: "Accept"), HeaderField(name: "Vary", value: "Origin")])
+        XCTAssertEqual(config.responseHeaders.add, [
+            HeaderField(name: "Set-Cookie", value: "a=1"),
+            HeaderField(name: "Set-Cookie", value: "b=2"),
+            HeaderField(name: "X-One", value: "only"),
+        ])
+    }
+
+    func testAnEmptyOrNestedListOfValuesIsRejected() {
+        let found = configProblems(in: minimalConfigYAML + """
+            response_headers:
+              set: {Vary: []}
+              add: {X-A: [ok, [nested]]}
+
+            """)
+        assertConfigProblem(found, at: 11, 15, contains: "expected at least one header value")
+        assertConfigProblem(found, at: 12, 19, contains: "expected a header value, found a list")
+    }
+
     func testFramingAndHopByHopHeadersCannotBeEdited() {
         let found = configProblems(in: minimalConfigYAML + """
             request_headers:
@@ -56,10 +82,11 @@ final class HeaderRulesReadingTests: XCTestCase {
             response_headers:
               set:
                 X-Empty:
-                X-List: [a, b]
+                X-Map: {a: b}
 
             """)
         assertConfigProblem(found, at: 12, 13, contains: "found nothing; write \"\" for an empty value")
-        assertConfigProblem(found, at: 13, 13, contains: "expected a header value, found a list")
+        // A list is several values (see above); a mapping is nothing a header can hold.
+        assertConfigProblem(found, at: 13, 12, contains: "expected a header value, found a mapping")
     }
 }

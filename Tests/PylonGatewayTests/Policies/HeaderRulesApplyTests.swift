@@ -34,6 +34,13 @@ final class HeaderRulesApplyTests: XCTestCase {
         XCTAssertEqual(values(headers, "X-New"), ["n"])
     }
 
+    func testSetWithSeveralValuesReplacesWithAllOfThem() {
+        var headers = HTTPHeaders([("Vary", "Cookie"), ("X-Keep", "1")])
+        HeaderRules(set: [HeaderField(name: "Vary", value: "Accept"), HeaderField(name: "vary", value: "Origin")]).apply(to: &headers)
+        XCTAssertEqual(values(headers, "Vary"), ["Accept", "Origin"], "the second value does not replace the first")
+        XCTAssertEqual(values(headers, "X-Keep"), ["1"])
+    }
+
     func testAddAppendsAfterExistingValuesInRuleOrder() {
         var headers: HTTPHeaders = ["X-Tag": "client"]
         HeaderRules(add: [HeaderField(name: "X-Tag", value: "one"), HeaderField(name: "x-tag", value: "two")]).apply(to: &headers)

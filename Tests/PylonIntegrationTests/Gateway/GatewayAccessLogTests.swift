@@ -2,9 +2,9 @@ import Foundation
 import XCTest
 
 /// The access log on stdout: one line per request with time, client, method, path, status,
-/// bytes, duration_ms, route, upstream (and error), as logfmt or JSON, or none at all.
+/// bytes, duration_ms, route, upstream, request_id (and error), as logfmt or JSON, or none at all.
 final class GatewayAccessLogTests: GatewayTestCase {
-    private static let logfmtKeys = ["time", "client", "method", "path", "status", "bytes", "duration_ms", "route", "upstream"]
+    private static let logfmtKeys = ["time", "client", "method", "path", "status", "bytes", "duration_ms", "route", "upstream", "request_id"]
 
     private func startLoggingGateway(_ accessLog: String, backend: TestBackend, deadPort: Int) throws -> GatewayUnderTest {
         try startGatewayUnderTest("""

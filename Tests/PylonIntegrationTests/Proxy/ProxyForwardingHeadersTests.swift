@@ -55,7 +55,9 @@ final class ProxyForwardingHeadersTests: IntegrationTestCase {
 
     func testForwardingHeadersAreAppendedAndAdded() throws {
         let backend = try startBackend()
-        let proxy = try startProxy(in: backend)
+        // Only a trusted proxy's X-Forwarded-For is kept and appended to (an untrusted
+        // client's is dropped: GatewayClientIdentityTests).
+        let proxy = try startProxy(in: backend) { $0.trustedProxies = ["127.0.0.1"] }
         let report = try forwardedReport(proxy, headers: [
             ("X-Forwarded-For", "203.0.113.7"),
             ("X-Forwarded-Proto", "https"),
@@ -75,7 +77,7 @@ final class ProxyForwardingHeadersTests: IntegrationTestCase {
         // Several field lines of one name mean their comma-joined list (RFC 9110 §5.3):
         // appending must keep every earlier hop, not only the first line's.
         let backend = try startBackend()
-        let proxy = try startProxy(in: backend)
+        let proxy = try startProxy(in: backend) { $0.trustedProxies = ["127.0.0.1"] }
         let report = try forwardedReport(proxy, headers: [
             ("X-Forwarded-For", "203.0.113.7"),
             ("X-Forwarded-For", "198.51.100.2"),

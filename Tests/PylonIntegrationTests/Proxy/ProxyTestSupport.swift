@@ -23,6 +23,8 @@ struct ProxyTestConfig {
     /// One event loop by default: upstream pools are per loop, so pooling is deterministic.
     var workers = 1
     var drainTimeout = "3s"
+    /// `trusted_proxies` entries; nil writes no key (nobody's X-Forwarded-For is believed).
+    var trustedProxies: [String]? = nil
 
     /// The usual setup: everything to `main` (the backend), `/dead` to a port nobody listens on.
     static func standard(backend: TestBackend, deadPort: Int, mainOptions: String = "connect_timeout: 1s, read_timeout: 2s") -> ProxyTestConfig {
@@ -36,7 +38,8 @@ struct ProxyTestConfig {
     }
 
     func yaml(port: Int) -> String {
-        var text = """
+        var text = trustedProxies.map { "trusted_proxies: [" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n" } ?? ""
+        text += """
             workers: \(workers)
             drain_timeout: \(drainTimeout)
             listeners:

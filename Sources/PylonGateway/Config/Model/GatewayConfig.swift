@@ -25,6 +25,14 @@ public struct GatewayConfig: Sendable, Equatable {
     public var accessLog: AccessLogConfig
     /// The rate limit of every route that has none of its own (`rate_limit`); default nil (or `off`) = no limit.
     public var rateLimit: RateLimitConfig?
+    /// The proxies and load balancers whose word about the client is believed
+    /// (`trusted_proxies`: addresses or CIDR ranges, IPv4 and IPv6); default none. Their
+    /// PROXY protocol headers are accepted (on `proxy_protocol` listeners) and their
+    /// X-Forwarded-For entries walked to find the client; everyone else's X-Forwarded-For
+    /// is dropped and the connection's address is the client.
+    public var trustedProxies: [IPNetwork]
+    /// Request IDs (`request_id`); default on, `X-Request-Id`, generated when absent.
+    public var requestID: RequestIDConfig
 
     public init(
         workers: WorkerCount = .auto,
@@ -38,7 +46,9 @@ public struct GatewayConfig: Sendable, Equatable {
         forwarding: ForwardingConfig = ForwardingConfig(),
         limits: LimitsConfig = LimitsConfig(),
         accessLog: AccessLogConfig = AccessLogConfig(),
-        rateLimit: RateLimitConfig? = nil
+        rateLimit: RateLimitConfig? = nil,
+        trustedProxies: [IPNetwork] = [],
+        requestID: RequestIDConfig = RequestIDConfig()
     ) {
         self.workers = workers
         self.drainTimeout = drainTimeout
@@ -52,6 +62,8 @@ public struct GatewayConfig: Sendable, Equatable {
         self.limits = limits
         self.accessLog = accessLog
         self.rateLimit = rateLimit
+        self.trustedProxies = trustedProxies
+        self.requestID = requestID
     }
 
     /// The upstream called `name`, if the config defines one.

@@ -3,8 +3,10 @@
 /// Lists keep the file's order so the edits happen in the order the operator wrote them.
 public struct HeaderRules: Sendable, Equatable {
     /// Headers to replace (every existing field of that name goes) (`set`); default none.
+    /// A name written with a list of values (`Vary: [Accept, Origin]`) becomes one field per value.
     public var set: [HeaderField]
-    /// Headers to append, keeping existing fields of that name (`add`); default none.
+    /// Headers to append, keeping existing fields of that name (`add`); default none. A list
+    /// of values adds one field per value, in order.
     public var add: [HeaderField]
     /// Names of headers to delete, any case (`remove`); default none.
     public var remove: [String]

@@ -6,10 +6,16 @@ public struct ListenerConfig: Sendable, Equatable {
     public var address: HostAndPort
     /// Kernel accept-queue length passed to `listen()` (`backlog`); default 1024.
     public var backlog: Int
+    /// Require a PROXY protocol header (v1 or v2) at the start of every connection
+    /// (`proxy_protocol`), as HAProxy's `accept-proxy` does; default false. Only peers in
+    /// `trusted_proxies` may connect; any other connection, and any connection that does
+    /// not start with a valid header, is closed. The header's source address is the client.
+    public var proxyProtocol: Bool
 
-    public init(name: String, address: HostAndPort, backlog: Int = 1024) {
+    public init(name: String, address: HostAndPort, backlog: Int = 1024, proxyProtocol: Bool = false) {
         self.name = name
         self.address = address
         self.backlog = backlog
+        self.proxyProtocol = proxyProtocol
     }
 }

@@ -2,6 +2,7 @@ extension GatewayConfig {
     static let keys = [
         "workers", "drain_timeout", "listeners", "metrics", "upstreams", "routes",
         "request_headers", "response_headers", "forwarding", "limits", "access_log", "rate_limit",
+        "trusted_proxies", "request_id",
     ]
 
     /// Reads the whole document. Returns nil when any problem was reported, so a config that is
@@ -16,7 +17,12 @@ extension GatewayConfig {
         guard let map = root.mapping(keys: keys) else {
             return nil
         }
-        let listeners = map.required("listeners").flatMap(ListenerConfig.readList(from:))
+        let trustedProxies = map.optional("trusted_proxies").flatMap(IPNetwork.readList(from:))
+        // A trusted_proxies list with a bad entry was reported already; one problem is enough.
+        let hasTrustedProxies = trustedProxies.map { !$0.isEmpty } ?? (map.optional("trusted_proxies") != nil)
+        let listeners = map.required("listeners").flatMap {
+            ListenerConfig.readList(from: $0, hasTrustedProxies: hasTrustedProxies)
+        }
         let upstreams = map.required("upstreams").flatMap(UpstreamConfig.readAll(from:))
         // Without an upstreams section every route would also be reported; one problem is enough.
         let routes = map.required("routes").flatMap { RouteConfig.readList(from: $0, upstreamNames: upstreams?.declaredNames) }
@@ -33,6 +39,8 @@ extension GatewayConfig {
         if case .custom(let rateLimit) = map.optional("rate_limit").flatMap(RouteRateLimit.read(from:)) {
             config.rateLimit = rateLimit
         }
+        config.trustedProxies = trustedProxies ?? []
+        map.readOptional("request_id", into: &config.requestID, RequestIDConfig.read(from:))
 
         if let metrics = config.metrics, let clash = config.listeners.first(where: { $0.address == metrics.address }) {
             map.optional("metrics")?.lookup("address")?.report(

@@ -46,8 +46,8 @@ extension HeaderRules {
         var valid = true
         for entry in entries {
             let name = entry.keyNode.parsed(expected: "a header name", by: parseName)
-            let value = readValue(from: entry.value)
-            guard let name, let value else {
+            let values = readValues(from: entry.value)
+            guard let name, let values else {
                 valid = false
                 continue
             }
@@ -66,7 +66,7 @@ extension HeaderRules {
                 continue
             }
             firstPositions[lowercased] = entry.keyNode.position
-            fields.append(HeaderField(name: name, value: value))
+            fields += values.map { HeaderField(name: name, value: $0) }
         }
         return valid ? fields : nil
     }
@@ -86,6 +86,23 @@ extension HeaderRules {
             return name
         }
         return names.count == items.count ? names : nil
+    }
+
+    /// One value, or a list of values for a header that appears several times
+    /// (`Set-Cookie: [a=1, b=2]`): one field line each, in list order.
+    private static func readValues(from node: ConfigNode) -> [String]? {
+        guard case .sequence = node.node else {
+            return readValue(from: node).map { [$0] }
+        }
+        guard let items = node.list() else {
+            return nil
+        }
+        guard !items.isEmpty else {
+            node.report("expected at least one header value; use remove to delete a header")
+            return nil
+        }
+        let values = items.compactMap(readValue(from:))
+        return values.count == items.count ? values : nil
     }
 
     /// A header value is any scalar, numbers and booleans included (`X-Retries: 3`), possibly empty.

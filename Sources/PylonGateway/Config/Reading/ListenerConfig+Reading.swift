@@ -1,8 +1,9 @@
 extension ListenerConfig {
-    static let keys = ["name", "address", "backlog"]
+    static let keys = ["name", "address", "backlog", "proxy_protocol"]
 
     /// Reads the `listeners` list and checks that names and addresses are unique.
-    static func readList(from node: ConfigNode) -> [ListenerConfig]? {
+    /// `hasTrustedProxies`: whether `trusted_proxies` names anyone a PROXY header may come from.
+    static func readList(from node: ConfigNode, hasTrustedProxies: Bool = false) -> [ListenerConfig]? {
         guard let items = node.list() else {
             return nil
         }
@@ -14,7 +15,7 @@ extension ListenerConfig {
         var firstNamePositions: [String: SourcePosition] = [:]
         var firstAddressOwners: [HostAndPort: String] = [:]
         for item in items {
-            guard let listener = read(from: item) else {
+            guard let listener = read(from: item, hasTrustedProxies: hasTrustedProxies) else {
                 continue
             }
             if let first = firstNamePositions[listener.name] {
@@ -34,17 +35,28 @@ extension ListenerConfig {
         return listeners
     }
 
-    static func read(from node: ConfigNode) -> ListenerConfig? {
+    static func read(from node: ConfigNode, hasTrustedProxies: Bool) -> ListenerConfig? {
         guard let map = node.mapping(keys: keys) else {
             return nil
         }
         let name = map.required("name").flatMap { $0.parsed(expected: "a listener name", by: ConfigNameSyntax.parse) }
         let address = map.required("address").flatMap { $0.listenAddress() }
         let backlog = map.optional("backlog")?.int(in: backlogRange)
+        var proxyProtocol = false
+        if let node = map.optional("proxy_protocol"), let value = node.bool() {
+            if value, !hasTrustedProxies {
+                node.report(
+                    "a PROXY protocol listener accepts connections only from trusted_proxies, and none are configured; "
+                        + "add the load balancers' addresses to trusted_proxies"
+                )
+                return nil
+            }
+            proxyProtocol = value
+        }
         guard let name, let address else {
             return nil
         }
-        var listener = ListenerConfig(name: name, address: address)
+        var listener = ListenerConfig(name: name, address: address, proxyProtocol: proxyProtocol)
         if let backlog {
             listener.backlog = backlog
         }

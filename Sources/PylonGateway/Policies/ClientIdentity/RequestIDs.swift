@@ -1,0 +1,41 @@
+import NIOHTTP1
+
+/// The `request_id` policy: which ID a request carries, and where it is written.
+struct RequestIDs: Sendable {
+    /// The header carrying the ID both ways.
+    let header: String
+    /// Whether a request without a well-formed ID gets a new one.
+    let generates: Bool
+    let generator: RequestIDGenerator
+
+    init(_ config: RequestIDConfig, generator: RequestIDGenerator = RequestIDGenerator()) {
+        self.header = config.header
+        self.generates = config.generate
+        self.generator = generator
+    }
+
+    /// The incoming ID if there is exactly one and it is well-formed; else a new one (or
+    /// nil when IDs are not generated).
+    func requestID(for headers: HTTPHeaders) -> String? {
+        let values = headers[self.header]
+        if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
+        return self.generates ? self.generator.next() : nil
+    }
+
+    /// An ID is passed on only if it can do no harm in a header, a log line or a URL: 1-128
+    /// visible ASCII characters (no spaces, no control bytes).
+    static func isWellFormed(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        return (1...128).contains(utf8.count) && utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    }
+
+    /// Puts `id` in `headers` in place of whatever the header held; without an ID the
+    /// header goes (a malformed incoming one is not passed on).
+    func write(_ id: String?, to headers: inout HTTPHeaders) {
+        if let id {
+            headers.replaceOrAdd(name: self.header, value: id)
+        } else if headers.contains(name: self.header) {
+            headers.remove(name: self.header)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import NIOHTTP1
+import XCTest
+
+@testable import PylonGateway
+
+/// Request IDs: a well-formed incoming ID is kept, anything else replaced (or dropped when
+/// IDs are not generated); generated IDs are UUID v4 text and do not repeat.
+final class RequestIDTests: XCTestCase {
+    private let ids = RequestIDs(RequestIDConfig())
+
+    func testWellFormedMeansOneToOneHundredTwentyEightVisibleASCIICharacters() {
+        for good in ["a", "3f2b8c1e-0000-4000-8000-000000000000", String(repeating: "x", count: 128), "!~/+=:.", "req_42", "\"quoted\""] {
+            XCTAssertTrue(RequestIDs.isWellFormed(good), good)
+        }
+        for bad in ["", String(repeating: "x", count: 129), "two words", "tab\there", "bell\u{07}", "del\u{7F}", "café"] {
+            XCTAssertFalse(RequestIDs.isWellFormed(bad), bad.debugDescription)
+        }
+    }
+
+    func testIncomingIDIsKeptOnlyWhenWellFormedAndSingle() {
+        XCTAssertEqual(ids.requestID(for: ["X-Request-Id": "abc-123"]), "abc-123")
+        XCTAssertEqual(ids.requestID(for: ["x-request-id": "abc-123"]), "abc-123", "the header name ignores case")
+        for headers: HTTPHeaders in [
+            [:], ["X-Request-Id": "has space"], ["X-Request-Id": String(repeating: "x", count: 129)],
+            HTTPHeaders([("X-Request-Id", "a"), ("X-Request-Id", "b")]),
+        ] {
+            let id = ids.requestID(for: headers)
+            XCTAssertNotNil(id.flatMap(Self.uuidV4), "replaced by a generated ID: \(headers) → \(id ?? "nil")")
+        }
+    }
+
+    func testWithoutGenerateOnlyAWellFormedIDIsPassedOn() {
+        let passing = RequestIDs(RequestIDConfig(generate: false))
+        XCTAssertEqual(passing.requestID(for: ["X-Request-Id": "abc"]), "abc")
+        XCTAssertNil(passing.requestID(for: [:]))
+        XCTAssertNil(passing.requestID(for: ["X-Request-Id": "bad id"]))
+        var headers: HTTPHeaders = ["X-Request-Id": "bad id", "Other": "1"]
+        passing.write(nil, to: &headers)
+        XCTAssertEqual(headers["X-Request-Id"], [], "a malformed ID is not passed on")
+        XCTAssertEqual(headers["Other"], ["1"])
+    }
+
+    func testWriteReplacesEveryExistingValue() {
+        var headers = HTTPHeaders([("X-Request-Id", "a"), ("x-request-id", "b")])
+        ids.write("c", to: &headers)
+        XCTAssertEqual(headers["X-Request-Id"], ["c"])
+        let custom = RequestIDs(RequestIDConfig(header: "X-Correlation-Id"))
+        var other: HTTPHeaders = [:]
+        custom.write("d", to: &other)
+        XCTAssertEqual(other["x-correlation-id"], ["d"])
+    }
+
+    func testGeneratedIDsAreUUIDv4TextAndDistinct() {
+        let generator = RequestIDGenerator()
+        var seen = Set<String>()
+        for _ in 0..<5_000 {
+            let id = generator.next()
+            XCTAssertNotNil(Self.uuidV4(id), id)
+            seen.insert(id)
+        }
+        XCTAssertEqual(seen.count, 5_000)
+        XCTAssertNotEqual(RequestIDGenerator().next(), RequestIDGenerator().next(), "each process draws its own key")
+    }
+
+    func testUUIDTextLayout() {
+        XCTAssertEqual(RequestIDGenerator.uuidText(high: 0, low: 0), "00000000-0000-4000-8000-000000000000")
+        XCTAssertEqual(RequestIDGenerator.uuidText(high: .max, low: .max), "ffffffff-ffff-4fff-bfff-ffffffffffff")
+        XCTAssertEqual(
+            RequestIDGenerator.uuidText(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210),
+            "01234567-89ab-4def-bedc-ba9876543210"
+        )
+    }
+
+    func testSameKeyGivesTheSameSequence() {
+        let a = RequestIDGenerator(key: (1, 2))
+        let b = RequestIDGenerator(key: (1, 2))
+        XCTAssertEqual((0..<3).map { _ in a.next() }, (0..<3).map { _ in b.next() })
+    }
+
+    /// The ID if it is lowercase UUID v4 text, else nil.
+    static func uuidV4(_ id: String) -> String? {
+        id.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression) == nil ? nil : id
+    }
+}
