@@ -1,4 +1,4 @@
-public import Atomics
+import Atomics
 
 #if canImport(Glibc)
 import Glibc
