@@ -24,7 +24,7 @@ public final class GatewayServer: Sendable {
         self.config = config
         self.sharedMemory = sharedMemory
         self.logger = logger
-        let metrics = GatewayMetrics()
+        let metrics = GatewayMetrics(sharedMemory: sharedMemory)
         self.metrics = metrics
         let writer = config.accessLog.enabled ? AccessLogWriter() : nil
         self.accessLogWriter = writer
