@@ -85,7 +85,9 @@ public final class GatewayServer: Sendable {
     public func drain(deadline: TimeAmount) async {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
-        await self.metricsServer?.stop()
+        // A scrape this worker already accepted is answered too: its metrics are the whole
+        // service's, as good as any other worker's.
+        await self.metricsServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await gatewayDrained
         self.accessLogWriter?.shutdown()
     }
