@@ -25,6 +25,50 @@ final class SupervisorSharedMetricsTests: SupervisorTestCase {
         return try body()
     }
 
+    /// Inodes of the shared segments `pid` holds open (`/memfd:pylon-shared`).
+    private func segmentDescriptors(of pid: pid_t) -> Set<UInt64> {
+        var inodes: Set<UInt64> = []
+        for (fd, target) in ProcFS.openFileDescriptors(of: pid) where target.hasPrefix("/memfd:pylon-shared") {
+            var status = stat()
+            if stat("/proc/\(pid)/fd/\(fd)", &status) == 0 { inodes.insert(UInt64(status.st_ino)) }
+        }
+        return inodes
+    }
+
+    /// Inodes of the shared segments mapped into `pid` (`/proc/PID/maps`: address, perms,
+    /// offset, device, inode, path).
+    private func segmentMappings(of pid: pid_t) -> Set<UInt64> {
+        let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""
+        var inodes: Set<UInt64> = []
+        for line in maps.split(separator: "\n") where line.contains("/memfd:pylon-shared") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count > 4, let inode = UInt64(fields[4]) { inodes.insert(inode) }
+        }
+        return inodes
+    }
+
+    func testTheMasterKeepsOneSegmentAcrossReloadsAndEveryWorkerMapsItWithoutHoldingItsDescriptor() throws {
+        let backend = try startBackend()
+        let gateway = try startSupervised(workers: 4, backend: backend)
+        let segment = segmentDescriptors(of: gateway.pid)
+        XCTAssertEqual(segment.count, 1, "\(ProcFS.openFileDescriptors(of: gateway.pid))")
+        for round in 0...2 {
+            if round > 0 {
+                let result = try gateway.reload()
+                XCTAssertEqual(result.code, 0, result.output)
+                XCTAssertEqual(segmentDescriptors(of: gateway.pid), segment, "the re-exec'd master holds the same segment")
+                // Only the new generation: an exiting worker's mappings are already gone.
+                XCTAssertTrue(waitUntil(timeout: 10) { gateway.workers.count == 4 }, "\(gateway.workers)")
+            }
+            let workers = gateway.workers
+            XCTAssertEqual(workers.count, 4)
+            for worker in workers {
+                XCTAssertEqual(segmentMappings(of: worker), segment, "worker \(worker) maps the master's segment")
+                XCTAssertEqual(segmentDescriptors(of: worker), [], "worker \(worker) closed the descriptor after mapping")
+            }
+        }
+    }
+
     func testEveryWorkerScrapesTheRequestsServedByAllWorkers() throws {
         let backend = try startBackend()
         let gateway = try startSupervised(workers: 4, backend: backend)
