@@ -35,6 +35,9 @@ public struct Gateway: ProxyHTTP {
     let responseHeaders: HeaderRules
     let preserveHost: Bool
     let metrics: GatewayMetrics
+    /// Per-route request metrics, by route index, and those of requests no route matched.
+    let routeMetrics: [RouteMetrics]
+    let unroutedMetrics: RouteMetrics
     let accessLog: AccessLog?
     /// Target health and load, shared by every worker of the service.
     let healthTable: TargetHealthTable
@@ -64,6 +67,8 @@ public struct Gateway: ProxyHTTP {
         self.responseHeaders = config.responseHeaders
         self.preserveHost = config.forwarding.preserveHost
         self.metrics = metrics
+        self.routeMetrics = self.routes.map { metrics.route($0.name, upstream: upstreams[$0.upstream].name) }
+        self.unroutedMetrics = metrics.route("none", upstream: "none")
         self.accessLog = accessLog
         self.clientAddresses = ClientAddressResolver(
             trustedProxies: TrustedProxies(config.trustedProxies),
@@ -159,7 +164,13 @@ public struct Gateway: ProxyHTTP {
     public func logging(_ session: ProxySession, _ record: ProxyLogRecord, _ ctx: inout Context) {
         let routeName = ctx.route.map { self.routes[$0].name } ?? "none"
         self.finishWithTarget(record, &ctx)
-        self.metrics.recordRequest(route: routeName, status: record.status, durationNanoseconds: record.duration.nanoseconds)
+        let routeMetrics = ctx.route.map { self.routeMetrics[$0] } ?? self.unroutedMetrics
+        routeMetrics.record(status: record.status, durationNanoseconds: record.duration.nanoseconds)
+        switch ctx.rejection {
+        case .rateLimited: routeMetrics.recordRateLimited()
+        case .authFailed(let scheme): self.metrics.recordAuthFailure(route: routeName, scheme: scheme)
+        case .noHealthyTarget, nil: break
+        }
         self.accessLog?.record(
             session: session, record: record, route: routeName,
             client: ctx.clientIP ?? session.proxyProtocolSourceIP ?? session.clientIP, requestID: ctx.requestID

@@ -29,7 +29,7 @@ public final class GatewayServer: Sendable {
         self.config = config
         self.sharedMemory = sharedMemory
         self.logger = logger
-        let metrics = GatewayMetrics()
+        let metrics = GatewayMetrics(sharedMemory: sharedMemory)
         self.metrics = metrics
         let writer = config.accessLog.enabled ? AccessLogWriter() : nil
         self.accessLogWriter = writer
@@ -104,7 +104,9 @@ public final class GatewayServer: Sendable {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         await self.healthChecker?.stop()
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
-        await self.metricsServer?.stop()
+        // A scrape this worker already accepted is answered too: its metrics are the whole
+        // service's, as good as any other worker's.
+        await self.metricsServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await gatewayDrained
         self.accessLogWriter?.shutdown()
     }

@@ -113,6 +113,11 @@ public struct GenerationTable: Sendable, Codable, Equatable {
         Set(self.generations.flatMap(\.listenerKeys))
     }
 
+    /// Every shared-memory segment some remaining generation still uses.
+    public var sharedMemoryInUse: Set<SupervisorSettings.SharedMemory> {
+        Set(self.generations.compactMap(\.settings.sharedMemory))
+    }
+
     // MARK: Workers
 
     public func workers(in generation: Int) -> [Worker] {

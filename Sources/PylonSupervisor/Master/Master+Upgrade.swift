@@ -40,7 +40,7 @@ extension Master {
     private func reexec(replyFD: Int32?) -> any Error {
         let state = ReexecState(
             binaryPath: self.options.binaryPath, table: self.table, listeners: self.listeners,
-            controlSocketFD: self.controlFD, controlSocketPath: self.options.controlSocketPath,
+            sharedMemory: self.sharedMemory, controlSocketFD: self.controlFD, controlSocketPath: self.options.controlSocketPath,
             replyFD: replyFD, lastReload: self.lastReload, upgradeCount: self.upgradeCount + 1
         )
         let stateFD: Int32

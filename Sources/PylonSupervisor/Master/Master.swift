@@ -46,6 +46,7 @@ public final class Master {
 
     var table = GenerationTable()
     var listeners = ListenerSet()
+    var sharedMemory = SharedMemorySet()
     var activated: [String: Int32] = [:]
     var controlFD: Int32 = -1
     var signalFD: Int32 = -1
@@ -105,6 +106,7 @@ public final class Master {
 
     private func start() throws {
         let settings = try self.loadedSettings.get()
+        if let segment = settings.sharedMemory { try self.sharedMemory.open(segment, logger: self.logger) }
         self.activated = SocketActivation.takeListeners()
         let keys = try self.listeners.open(settings.listeners, activated: &self.activated, logger: self.logger)
         for (name, fd) in self.activated {
@@ -128,6 +130,7 @@ public final class Master {
         self.options.binaryPath = state.binaryPath
         self.table = state.table
         self.listeners = state.listeners
+        self.sharedMemory = state.sharedMemory ?? SharedMemorySet()
         self.controlFD = state.controlSocketFD
         self.lastReload = state.lastReload
         self.upgradeCount = state.upgradeCount
@@ -149,8 +152,10 @@ public final class Master {
         }
         let keys: [String]
         do {
+            if let segment = settings.sharedMemory { try self.sharedMemory.open(segment, logger: self.logger) }
             keys = try self.listeners.open(settings.listeners, activated: &self.activated, logger: self.logger)
         } catch {
+            self.sharedMemory.close(keeping: self.table.sharedMemoryInUse, logger: self.logger)
             self.failUpgrade("\(error)")
             return
         }
@@ -177,6 +182,12 @@ public final class Master {
     func spawnWorker(generation number: Int, index: Int, attempt: Int) throws {
         guard let generation = self.table.generation(number) else { return }
         let entries = generation.listenerKeys.compactMap { self.listeners.entry(key: $0) }
+        var names = entries.map(\.name)
+        var descriptors = entries.map(\.fd)
+        if let segment = generation.settings.sharedMemory.flatMap({ self.sharedMemory.entry(for: $0) }) {
+            names.append(ControlMessage.Hello.sharedMemoryName)
+            descriptors.append(segment.fd)
+        }
         let (mine, theirs) = try ControlChannel.makePair()
         let pid: pid_t
         do {
@@ -188,14 +199,14 @@ public final class Master {
         }
         theirs.close()
         let hello = ControlMessage.Hello(
-            generation: number, workerIndex: index, listeners: entries.map(\.name),
+            generation: number, workerIndex: index, listeners: names,
             configPath: generation.settings.configPath, configText: generation.settings.configText,
             drainTimeoutMilliseconds: generation.settings.drainTimeoutMilliseconds,
             threads: generation.settings.threadsPerWorker
         )
         do {
             try Descriptors.setNonBlocking(mine.fd)
-            try mine.send(.hello(hello), fds: entries.map(\.fd))
+            try mine.send(.hello(hello), fds: descriptors)
         } catch {
             kill(pid, SIGKILL)
             mine.close()
@@ -251,6 +262,7 @@ public final class Master {
             self.logger.info("generation finished", metadata: ["generation": "\(number)"])
         }
         self.listeners.close(keeping: self.table.listenerKeysInUse, logger: self.logger)
+        self.sharedMemory.close(keeping: self.table.sharedMemoryInUse, logger: self.logger)
     }
 
     private func handleWorkerReadable(fd: Int32) {

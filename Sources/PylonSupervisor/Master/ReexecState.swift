@@ -9,8 +9,8 @@ import Glibc
 #endif
 
 /// Everything a master hands to the master it re-execs into (same PID): the generation
-/// table with each worker's pid and control-socket fd, the listener fds, the control
-/// socket and the `pylon reload` connection waiting for the outcome. The descriptors are
+/// table with each worker's pid and control-socket fd, the listener fds, the shared-memory
+/// segments, the control socket and the `pylon reload` connection waiting for the outcome. The descriptors are
 /// inherited (CLOEXEC cleared just before `execve`); this JSON, in a memfd whose number is
 /// in `PYLON_SUPERVISOR_STATE_FD`, says what each one is.
 struct ReexecState: Codable {
@@ -21,6 +21,8 @@ struct ReexecState: Codable {
     var binaryPath: String
     var table: GenerationTable
     var listeners: ListenerSet
+    /// Optional so that the state of a master from before shared memory still reads.
+    var sharedMemory: SharedMemorySet?
     var controlSocketFD: Int32
     var controlSocketPath: String
     var replyFD: Int32?
@@ -29,7 +31,7 @@ struct ReexecState: Codable {
 
     /// Every descriptor the new master inherits.
     var descriptors: [Int32] {
-        self.listeners.descriptors + self.table.workers.map(\.controlFD).filter { $0 >= 0 }
+        self.listeners.descriptors + (self.sharedMemory?.descriptors ?? []) + self.table.workers.map(\.controlFD).filter { $0 >= 0 }
             + [self.controlSocketFD] + (self.replyFD.map { [$0] } ?? [])
     }
 

@@ -22,6 +22,21 @@ public struct SupervisorSettings: Sendable, Codable, Equatable {
         var key: String { "\(name)@\(host):\(port)" }
     }
 
+    /// The memory every worker of the service shares (DESIGN §4), opaque to the master: it
+    /// creates a zero-filled memfd of `byteCount` bytes, hands it to every worker and keeps
+    /// it across upgrades, as long as the binary it runs names the same `layout`.
+    public struct SharedMemory: Sendable, Codable, Hashable {
+        public var byteCount: Int
+        /// How the binary lays the segment out; a new binary naming another layout gets a
+        /// fresh segment (its workers could not read the old one).
+        public var layout: String
+
+        public init(byteCount: Int, layout: String) {
+            self.byteCount = byteCount
+            self.layout = layout
+        }
+    }
+
     public var listeners: [Listener]
     /// Worker processes per generation.
     public var workers: Int
@@ -32,10 +47,13 @@ public struct SupervisorSettings: Sendable, Codable, Equatable {
     public var configPath: String
     /// The config file's text when it was read.
     public var configText: String
+    /// The segment this generation's workers share; nil for none (also what a generation
+    /// started by a master from before shared memory decodes to).
+    public var sharedMemory: SharedMemory?
 
     public init(
         listeners: [Listener], workers: Int, threadsPerWorker: Int = 1, drainTimeoutMilliseconds: Int,
-        configPath: String, configText: String
+        configPath: String, configText: String, sharedMemory: SharedMemory? = nil
     ) {
         self.listeners = listeners
         self.workers = workers
@@ -43,6 +61,7 @@ public struct SupervisorSettings: Sendable, Codable, Equatable {
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
         self.configPath = configPath
         self.configText = configText
+        self.sharedMemory = sharedMemory
     }
 }
 

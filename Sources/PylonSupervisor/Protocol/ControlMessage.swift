@@ -5,7 +5,8 @@
 /// them; `ControlChannel` carries them with their descriptors.
 public enum ControlMessage: Sendable, Equatable {
     /// Master → worker, first message: everything the worker needs to serve. The datagram's
-    /// SCM_RIGHTS descriptors are the listeners named in `Hello.listeners`, in that order.
+    /// SCM_RIGHTS descriptors are the ones named in `Hello.listeners`, in that order: the
+    /// listeners, then the shared-memory segment (`Hello.sharedMemoryName`) if there is one.
     case hello(Hello)
     /// Master → worker: stop accepting, finish in-flight work, exit within `deadlineMilliseconds`.
     case drain(deadlineMilliseconds: Int)
@@ -21,11 +22,15 @@ public enum ControlMessage: Sendable, Equatable {
     case error(message: String)
 
     public struct Hello: Sendable, Equatable, Codable {
+        /// The name the shared-memory segment's descriptor travels under: no listener can be
+        /// named so (config listener names never start with `@`).
+        public static let sharedMemoryName = "@shared-memory"
+
         /// The generation the worker belongs to (1 for the first, +1 per upgrade).
         public var generation: Int
         /// The worker's slot in its generation, 0..<workers.
         public var workerIndex: Int
-        /// Names of the listener descriptors in the same datagram, in order.
+        /// Names of the descriptors in the same datagram, in order.
         public var listeners: [String]
         /// Where the config came from (for messages), and its text as the master read it:
         /// a respawned worker of an old generation gets that generation's config even when

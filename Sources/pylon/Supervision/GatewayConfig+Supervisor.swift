@@ -9,7 +9,8 @@ extension SupervisorSettings {
 
     /// What the master needs from a gateway config: listeners (the metrics one included —
     /// every worker serves it, so the master must own it like the others), worker count,
-    /// drain timeout, and the config text itself for the workers.
+    /// drain timeout, the config text itself for the workers, and the shared-memory segment
+    /// this binary's workers share (its size and layout are this binary's, not the config's).
     init(_ config: GatewayConfig, workers: WorkerCount?, configPath: String, configText: String) {
         var listeners = config.listeners.map {
             SupervisorSettings.Listener(name: $0.name, host: $0.address.host, port: $0.address.port, backlog: $0.backlog)
@@ -25,7 +26,8 @@ extension SupervisorSettings {
         let milliseconds = config.drainTimeout.components.seconds * 1000 + config.drainTimeout.components.attoseconds / 1_000_000_000_000_000
         self.init(
             listeners: listeners, workers: count, threadsPerWorker: 1,
-            drainTimeoutMilliseconds: Int(milliseconds), configPath: configPath, configText: configText
+            drainTimeoutMilliseconds: Int(milliseconds), configPath: configPath, configText: configText,
+            sharedMemory: SharedMemory(byteCount: SharedMemorySegment.byteCount, layout: SharedMemorySegment.layoutDescription)
         )
     }
 }

@@ -51,12 +51,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, hello.threads))
         let server: GatewayServer
         do {
+            var inherited = descriptors
+            let sharedMemory = try Self.mapSharedMemory(inherited.removeValue(forKey: ControlMessage.Hello.sharedMemoryName))
             let config = try ConfigLoader.parse(yaml: hello.configText, file: hello.configPath)
             server = try GatewayServer(
-                config: config, sharedMemory: try SharedMemorySegment.anonymous(), generation: hello.generation, group: group, logger: logger
+                config: config, sharedMemory: sharedMemory, generation: hello.generation, group: group, logger: logger
             )
-            server.metrics.setGeneration(hello.generation)
-            var inherited = descriptors
             let metricsFD = inherited.removeValue(forKey: SupervisorSettings.metricsListenerName)
             for listener in config.listeners where inherited[listener.name] == nil {
                 throw WorkerStartError("the master passed no socket for listener \(listener.name)")
@@ -65,6 +65,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 throw WorkerStartError("the master passed no socket for the metrics listener")
             }
             try await server.start(inherited: inherited, inheritedMetrics: metricsFD)
+            server.metrics.setGeneration(hello.generation)
         } catch {
             let message = (error as? ConfigError)?.description ?? "\(error)"
             logger.critical("cannot serve", metadata: ["error": "\(message)"])
@@ -122,6 +123,17 @@ struct WorkerCommand: AsyncParsableCommand {
         signalTask.cancel()
         try? await group.shutdownGracefully()
         logger.info("worker exiting")
+    }
+}
+
+extension WorkerCommand {
+    /// The service's shared segment from the master's descriptor (closed here: the mapping
+    /// outlives it). Without one a worker's counters and limits would be its own, silently
+    /// wrong for the service, so it refuses to serve instead.
+    static func mapSharedMemory(_ descriptor: CInt?) throws -> SharedMemorySegment {
+        guard let descriptor else { throw WorkerStartError("the master passed no shared memory segment") }
+        defer { close(descriptor) }
+        return try SharedMemorySegment(mapping: descriptor)
     }
 }
 

@@ -28,7 +28,7 @@ struct GatewayUnderTest {
         return result.bodyText
     }
 
-    /// Polls `/metrics` until `series` (e.g. `pylon_requests_total{route="/",status="200"}`)
+    /// Polls `/metrics` until `series` (e.g. `pylon_requests_total{route="/",status="200",upstream="b"}`)
     /// has exactly `value`, and returns the last text seen. Metrics are recorded when a
     /// request's log record is emitted, which may be a moment after the client got the
     /// response, so a single read could race.

@@ -69,12 +69,12 @@ final class SeedGatewayDemoTests: GatewayTestCase {
         var metrics = ""
         waitUntil(timeout: 3, pollInterval: 0.05) {
             metrics = (try? Curl.run("http://127.0.0.1:\(Self.metricsPort)/metrics").bodyText) ?? ""
-            return MetricsText.value(of: #"pylon_requests_total{route="/login",status="200"}"#, in: metrics) == "1"
+            return MetricsText.value(of: #"pylon_requests_total{route="/login",status="200",upstream="default"}"#, in: metrics) == "1"
         }
-        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/",status="200"}"#, in: metrics), "1", metrics)
-        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/family",status="200"}"#, in: metrics), "1", metrics)
-        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/login",status="403"}"#, in: metrics), "2", metrics)
-        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/login",status="200"}"#, in: metrics), "1", metrics)
+        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/",status="200",upstream="default"}"#, in: metrics), "1", metrics)
+        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/family",status="200",upstream="family"}"#, in: metrics), "1", metrics)
+        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/login",status="403",upstream="default"}"#, in: metrics), "2", metrics)
+        XCTAssertEqual(MetricsText.value(of: #"pylon_requests_total{route="/login",status="200",upstream="default"}"#, in: metrics), "1", metrics)
 
         let signalled = Date()
         demo.signal(SIGTERM)
