@@ -74,9 +74,9 @@ final class GatewayHealthCheckTests: GatewayTestCase {
         XCTAssertEqual(result.status, 503)
         XCTAssertEqual(result.bodyText, "no healthy target in upstream api\n")
         try gateway.process.waitForLog(containing: "no healthy target; answering 503")
-        try gateway.waitForMetric(#"pylon_requests_total{route="/",status="503"}"#, equals: "1")
+        try gateway.waitForMetric(#"pylon_requests_total{route="/",status="503",upstream="api"}"#, equals: "1")
         XCTAssertNil(
-            MetricsText.value(of: #"pylon_upstream_errors_total{upstream="api",kind="connect"}"#, in: try gateway.metricsText()),
+            MetricsText.value(of: #"pylon_upstream_errors_total{kind="connect",upstream="api"}"#, in: try gateway.metricsText()),
             "a 503 for no healthy target never tries to connect"
         )
     }
@@ -128,7 +128,7 @@ final class GatewayHealthCheckTests: GatewayTestCase {
             XCTAssertEqual(result.bodyText, "live\n")
         }
         // Only the first request tried the dead target; the failure ejected it.
-        let text = try gateway.waitForMetric(#"pylon_upstream_errors_total{upstream="api",kind="connect"}"#, equals: "1")
+        let text = try gateway.waitForMetric(#"pylon_upstream_errors_total{kind="connect",upstream="api"}"#, equals: "1")
         XCTAssertEqual(MetricsText.value(of: #"pylon_upstream_target_healthy{upstream="api",target="127.0.0.1:\#(deadPort)"}"#, in: text), "0")
         try gateway.process.waitForLog(containing: "target ejected after consecutive failures")
     }
