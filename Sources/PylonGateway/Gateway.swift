@@ -18,6 +18,9 @@ public struct Gateway: ProxyHTTP {
         var requestID: String?
         /// Why the gateway answered the request itself, if it did (for metrics and logs).
         var rejection: GatewayRejection?
+        /// Who the route's auth says called: an API key's name, a Basic user, a token's `sub`.
+        /// Never a secret. Set in `requestFilter`; nil without auth or when the scheme cannot tell.
+        var client: String?
     }
 
     let routes: [Route]
@@ -62,8 +65,14 @@ public struct Gateway: ProxyHTTP {
         }
         ctx.route = index
         let route = self.routes[index]
-        if let auth = route.auth, !auth.allows(session.request.headers) {
-            return .respond(.text(.forbidden, "403 Forbidden"))
+        if let auth = route.auth {
+            switch auth.check(session.request.headers) {
+            case .allowed(let client):
+                ctx.client = client
+            case .refused(let response):
+                ctx.rejection = .authFailed(scheme: auth.scheme)
+                return .respond(response)
+            }
         }
         ctx.retriesLeft = self.upstreams[route.upstream].retries
         return .proceed

@@ -8,7 +8,7 @@ struct Route: Sendable {
     let host: String?
     let pathPrefix: String
     let upstream: Int
-    let auth: SecretHeaderAuth?
+    let auth: AuthPolicy?
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
@@ -17,7 +17,7 @@ struct Route: Sendable {
         self.host = config.host?.lowercased()
         self.pathPrefix = config.pathPrefix
         self.upstream = upstreamIndex
-        self.auth = config.auth.map { SecretHeaderAuth(header: $0.header, secret: $0.secret) }
+        self.auth = config.auth.map(AuthPolicy.init)
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
     }
