@@ -20,7 +20,7 @@ public struct Gateway: ProxyHTTP {
         var rejection: GatewayRejection?
         /// Who the route's auth says called: an API key's name, a Basic user, a token's `sub`.
         /// Never a secret. Set in `requestFilter`; nil without auth or when the scheme cannot tell.
-        var client: String?
+        var authenticatedClient: String?
     }
 
     let routes: [Route]
@@ -68,7 +68,7 @@ public struct Gateway: ProxyHTTP {
         if let auth = route.auth {
             switch auth.check(session.request.headers) {
             case .allowed(let client):
-                ctx.client = client
+                ctx.authenticatedClient = client
             case .refused(let response):
                 ctx.rejection = .authFailed(scheme: auth.scheme)
                 return .respond(response)

@@ -1,4 +1,5 @@
 import CryptoExtras
+import Foundation
 import XCTest
 
 @testable import PylonGateway
@@ -36,6 +37,22 @@ final class AuthConfigErrorTests: XCTestCase {
         assertConfigProblem(problems("api_key:\n  keys_file: \(comments)"), at: 12, 20, contains: "holds no keys")
 
         assertConfigProblem(problems("api_key:\n  keys_file: \(files.path)"), at: 12, 20, contains: "it is a directory")
+        assertConfigProblem(problems("api_key:\n  keys_file: /dev/null"), at: 12, 20, contains: "it is not a regular file")
+
+        let big = try files.write("big.txt", String(repeating: "k", count: ReferencedFile.maximumBytes + 1))
+        assertConfigProblem(problems("api_key:\n  keys_file: \(big)"), at: 12, 20, contains: "larger than 1 MiB")
+
+        let binary = "\(files.path)/binary.txt"
+        try Data([0x6B, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: binary))
+        assertConfigProblem(problems("api_key:\n  keys_file: \(binary)"), at: 12, 20, contains: "is not UTF-8 text")
+    }
+
+    func testASymlinkedKeyFileIsFollowed() throws {
+        let target = try files.write("real-keys.txt", "ci:key-1\n")
+        let link = "\(files.path)/keys.txt"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let config = try ConfigLoader.parse(yaml: configYAML(auth: "api_key: {keys_file: \(link)}"), file: "test.yaml")
+        XCTAssertEqual(config.routes[0].auth, .apiKey(APIKeyAuthConfig(keys: [APIKey(name: "ci", key: "key-1")])))
     }
 
     func testAMalformedKeysFileNamesEachBadLine() throws {

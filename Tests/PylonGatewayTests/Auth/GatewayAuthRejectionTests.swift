@@ -61,7 +61,7 @@ final class GatewayAuthRejectionTests: XCTestCase {
             let (result, context) = try filter(gateway, path)
             XCTAssertEqual(status(result), expectedStatus, path)
             XCTAssertEqual(context.rejection, .authFailed(scheme: scheme), path)
-            XCTAssertNil(context.client, path)
+            XCTAssertNil(context.authenticatedClient, path)
         }
         let (open, context) = try filter(gateway, "/open")
         XCTAssertNil(status(open), "no auth, no answer")
@@ -81,7 +81,7 @@ final class GatewayAuthRejectionTests: XCTestCase {
             let (result, context) = try filter(gateway, path, headers)
             XCTAssertNil(status(result), path)
             XCTAssertNil(context.rejection, path)
-            XCTAssertEqual(context.client, client, path)
+            XCTAssertEqual(context.authenticatedClient, client, path)
         }
     }
 }

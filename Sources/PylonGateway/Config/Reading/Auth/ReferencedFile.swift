@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A file that a config value names (`keys_file`, `users_file`, `secret_file`,
 /// `public_key_file`), read while the config is loaded: in `pylon check` and at start-up,
 /// never on an event loop, so every problem with it is a config error at that value's position.
@@ -20,13 +24,22 @@ struct ReferencedFile {
             return nil
         }
         let path = resolve(written, configFile: node.problems.file)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            node.report("cannot read \(path): no such file")
+        // stat follows symlinks, as mounted secrets often are; anything but a regular file (a
+        // FIFO, a terminal) could block the read forever, so it is refused unopened.
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            node.report("cannot read \(path): \(reason)")
             return nil
         }
-        guard !isDirectory.boolValue else {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            break
+        case S_IFDIR:
             node.report("cannot read \(path): it is a directory")
+            return nil
+        default:
+            node.report("cannot read \(path): it is not a regular file")
             return nil
         }
         let data: Data
