@@ -25,6 +25,9 @@ public struct Gateway: ProxyHTTP {
         var triedTargets: UInt64 = 0
         /// The rate limit's decision on a limited route, for the response's `RateLimit` fields.
         var rateLimit: RateLimitOutcome?
+        /// Who the route's auth says called: an API key's name, a Basic user, a token's `sub`.
+        /// Never a secret. Set in `requestFilter`; nil without auth or when the scheme cannot tell.
+        var authenticatedClient: String?
     }
 
     let routes: [Route]
@@ -94,15 +97,23 @@ public struct Gateway: ProxyHTTP {
         let route = self.routes[index]
         // Before auth: counting a request is cheaper than checking its credentials.
         if let limiter = self.rateLimits.limiter(ofRoute: index) {
-            let decision = self.rateLimits.limiters[limiter].check(headers: session.request.headers, clientIP: ctx.clientIP)
+            let decision = self.rateLimits.limiters[limiter].check(
+                headers: session.request.headers, clientIP: ctx.clientIP, apiKeyHeader: route.apiKeyHeader
+            )
             ctx.rateLimit = RateLimitOutcome(limiter: limiter, decision: decision)
             if !decision.allowed {
                 ctx.rejection = .rateLimited
                 return .respond(self.rateLimits.limiters[limiter].refusal(for: decision))
             }
         }
-        if let auth = route.auth, !auth.allows(session.request.headers) {
-            return .respond(.text(.forbidden, "403 Forbidden"))
+        if let auth = route.auth {
+            switch auth.check(session.request.headers) {
+            case .allowed(let client):
+                ctx.authenticatedClient = client
+            case .refused(let response):
+                ctx.rejection = .authFailed(scheme: auth.scheme)
+                return .respond(response)
+            }
         }
         if !self.upstreams[route.upstream].hasServableTarget() { return self.refuseWithoutHealthyTarget(route.upstream, &ctx) }
         ctx.retriesLeft = self.upstreams[route.upstream].retries

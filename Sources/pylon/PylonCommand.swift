@@ -11,7 +11,7 @@ struct PylonCommand: AsyncParsableCommand {
             serve it with `pylon run -c FILE`; `pylon reload` upgrades it in place.
             """,
         version: PylonVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, VersionCommand.self, WorkerCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, HashPasswordCommand.self, VersionCommand.self, WorkerCommand.self]
     )
 }
 

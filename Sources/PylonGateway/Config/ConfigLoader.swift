@@ -12,7 +12,8 @@ public enum ConfigLoader {
         return try parse(yaml: yaml, file: path)
     }
 
-    /// Parses `yaml`; `file` is only used to name the source in problems.
+    /// Parses `yaml`; `file` names the source in problems, and relative paths of files the
+    /// config refers to (key files) are taken from its directory.
     public static func parse(yaml: String, file: String) throws(ConfigError) -> GatewayConfig {
         let root: Node?
         do {

@@ -8,7 +8,10 @@ struct Route: Sendable {
     let host: String?
     let pathPrefix: String
     let upstream: Int
-    let auth: SecretHeaderAuth?
+    let auth: AuthPolicy?
+    /// The header a rate limit keyed by `api_key` reads on this route: the route's own
+    /// API-key header, so the limit counts the very key auth checks next.
+    let apiKeyHeader: String
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
@@ -17,7 +20,12 @@ struct Route: Sendable {
         self.host = config.host?.lowercased()
         self.pathPrefix = config.pathPrefix
         self.upstream = upstreamIndex
-        self.auth = config.auth.map { SecretHeaderAuth(header: $0.header, secret: $0.secret) }
+        self.auth = config.auth.map(AuthPolicy.init)
+        if case .apiKey(let apiKey) = config.auth {
+            self.apiKeyHeader = apiKey.header
+        } else {
+            self.apiKeyHeader = RateLimitKey.apiKeyHeader
+        }
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
     }

@@ -72,6 +72,18 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertEqual(allowedCount(limiter, 25, headers: ["X-API-Key": "192.0.2.1"]), 20, "a key spelt like an address is still a key")
     }
 
+    func testAnAPIKeyLimitReadsTheHeaderTheRoutesAPIKeyAuthNames() throws {
+        let limiter = try self.limiter(key: .apiKey)
+        let attempts = (0..<25).filter { _ in
+            limiter.check(headers: ["X-Client-Key": "k1"], clientIP: "192.0.2.1", apiKeyHeader: "X-Client-Key", now: now).allowed
+        }
+        XCTAssertEqual(attempts.count, 20)
+        XCTAssertEqual(
+            allowedCount(limiter, 25, headers: ["X-Client-Key": "k1"]), 20,
+            "on a route whose auth uses X-API-Key, X-Client-Key is no key: the client's address is"
+        )
+    }
+
     func testAHeaderKeyCountsByThatHeader() throws {
         let limiter = try self.limiter(key: .header("X-Tenant"))
         XCTAssertEqual(allowedCount(limiter, 25, headers: ["X-Tenant": "a"]), 20)

@@ -59,8 +59,11 @@ final class RouteMatchingTests: XCTestCase {
             upstreamIndex: 3
         )
         XCTAssertEqual(guarded.upstream, 3)
-        XCTAssertEqual(guarded.auth?.header, "Authorization")
-        XCTAssertEqual(guarded.auth?.allows(["Authorization": "pw"]), true)
+        guard case .secretHeader(let auth) = guarded.auth else {
+            return XCTFail("expected the shared-secret check, got \(String(describing: guarded.auth))")
+        }
+        XCTAssertEqual(auth.header, "Authorization")
+        XCTAssertTrue(auth.allows(["Authorization": "pw"]))
         XCTAssertNil(route("/").auth)
     }
 }

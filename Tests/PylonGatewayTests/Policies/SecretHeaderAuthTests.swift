@@ -3,11 +3,11 @@ import XCTest
 
 @testable import PylonGateway
 
-/// `SecretHeaderAuth`: the constant-time comparison is a correct equality test for every
+/// `SecretHeaderAuth` and `ConstantTime`: the constant-time comparison is a correct equality test for every
 /// length combination, and a request passes only with exactly one header equal to the secret.
 final class SecretHeaderAuthTests: XCTestCase {
     private func equals(_ a: String, _ b: String) -> Bool {
-        SecretHeaderAuth.constantTimeEquals(Array(a.utf8), Array(b.utf8))
+        ConstantTime.equals(Array(a.utf8), Array(b.utf8))
     }
 
     func testConstantTimeEqualsIsTrueOnlyForIdenticalBytes() {
@@ -31,13 +31,13 @@ final class SecretHeaderAuthTests: XCTestCase {
 
     func testConstantTimeEqualsIsFalseWhenTheShorterInputIsPaddedWithZerosOrLengthsDifferBy256() {
         // The loop pads the shorter input with zero bytes; trailing NULs must not make it equal.
-        XCTAssertFalse(SecretHeaderAuth.constantTimeEquals([0x61, 0x62], [0x61, 0x62, 0x00]))
-        XCTAssertFalse(SecretHeaderAuth.constantTimeEquals([0x61, 0x62, 0x00], [0x61, 0x62]))
-        XCTAssertFalse(SecretHeaderAuth.constantTimeEquals([], [0x00]))
+        XCTAssertFalse(ConstantTime.equals([0x61, 0x62], [0x61, 0x62, 0x00]))
+        XCTAssertFalse(ConstantTime.equals([0x61, 0x62, 0x00], [0x61, 0x62]))
+        XCTAssertFalse(ConstantTime.equals([], [0x00]))
         // Length difference a multiple of 256 truncates to 0 in the first UInt8 fold.
-        XCTAssertFalse(SecretHeaderAuth.constantTimeEquals([], [UInt8](repeating: 0, count: 256)))
-        XCTAssertFalse(SecretHeaderAuth.constantTimeEquals([UInt8](repeating: 7, count: 300), [UInt8](repeating: 7, count: 44)))
-        XCTAssertTrue(SecretHeaderAuth.constantTimeEquals([UInt8](repeating: 0, count: 256), [UInt8](repeating: 0, count: 256)))
+        XCTAssertFalse(ConstantTime.equals([], [UInt8](repeating: 0, count: 256)))
+        XCTAssertFalse(ConstantTime.equals([UInt8](repeating: 7, count: 300), [UInt8](repeating: 7, count: 44)))
+        XCTAssertTrue(ConstantTime.equals([UInt8](repeating: 0, count: 256), [UInt8](repeating: 0, count: 256)))
     }
 
     func testAllowsExactlyOneHeaderEqualToTheSecret() {

@@ -22,13 +22,13 @@ public struct RateLimitConfig: Sendable, Equatable {
 public enum RateLimitKey: Sendable, Equatable {
     /// The client's IP address (`client_ip`).
     case clientIP
-    /// The API key the client sent in `X-API-Key` (`api_key`); requests without one are
-    /// counted by client IP.
+    /// The API key the client sent (`api_key`): in the header the route's `api_key` auth
+    /// names, else `X-API-Key`; requests without one are counted by client IP.
     case apiKey
     /// The value of a request header (`header:NAME`); requests without it are counted by client IP.
     case header(String)
 
-    /// The header `api_key` reads.
+    /// The header `api_key` reads on a route without `api_key` auth of its own.
     public static let apiKeyHeader = "X-API-Key"
 
     /// The header whose value is the key, nil for `clientIP`.

@@ -6,7 +6,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var host: String?
     /// Name of the upstream matching requests go to (`upstream`); required, must be defined.
     public var upstream: String
-    /// Shared-secret check the request must pass (`auth`); default nil = no check.
+    /// The check a request must pass (`auth`): a shared secret, API key, Basic or JWT, see
+    /// `RouteAuth`; default nil = no check.
     public var auth: RouteAuth?
     /// Header edits on requests sent upstream, after the global ones (`request_headers`); default none.
     public var requestHeaders: HeaderRules

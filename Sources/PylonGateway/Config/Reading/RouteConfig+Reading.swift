@@ -50,32 +50,3 @@ extension RouteConfig {
         return name
     }
 }
-
-extension RouteAuth {
-    static let keys = ["header", "equals_secret"]
-
-    static func read(from node: ConfigNode) -> RouteAuth? {
-        guard let map = node.mapping(keys: keys) else {
-            return nil
-        }
-        let header = map.required("header").flatMap { $0.parsed(expected: "a header name", by: HeaderRules.parseName) }
-        let secret = map.required("equals_secret").flatMap { $0.parsed(expected: "the secret", by: parseSecret) }
-        guard let header, let secret else {
-            return nil
-        }
-        return RouteAuth(header: header, secret: secret)
-    }
-
-    private static func parseSecret(_ text: String) throws(ValueSyntaxError) -> String {
-        // Messages about the secret never quote it: `pylon check` output ends up in CI logs.
-        guard HTTPFieldSyntax.isFieldValue(text) else {
-            throw ValueSyntaxError("the secret contains control characters, which a header value cannot carry")
-        }
-        guard text.first != " ", text.first != "\t", text.last != " ", text.last != "\t" else {
-            throw ValueSyntaxError(
-                "the secret starts or ends with whitespace, which HTTP strips from header values, so it could never match"
-            )
-        }
-        return text
-    }
-}

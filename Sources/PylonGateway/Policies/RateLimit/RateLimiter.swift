@@ -36,17 +36,23 @@ struct RateLimiter: Sendable {
         self.seed = seed
     }
 
-    /// Counts one request against its client's bucket.
-    func check(headers: HTTPHeaders, clientIP: String?, now: UInt64 = MonotonicClock.nowMicroseconds()) -> RateLimitDecision {
-        self.table.acquire(key: self.bucketKey(headers: headers, clientIP: clientIP), limit: self.limit, now: now)
+    /// Counts one request against its client's bucket. `apiKeyHeader` is where an
+    /// `api_key`-keyed limit finds the key on this request's route.
+    func check(
+        headers: HTTPHeaders, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader,
+        now: UInt64 = MonotonicClock.nowMicroseconds()
+    ) -> RateLimitDecision {
+        let key = self.bucketKey(headers: headers, clientIP: clientIP, apiKeyHeader: apiKeyHeader)
+        return self.table.acquire(key: key, limit: self.limit, now: now)
     }
 
     /// The hash naming the request's bucket: of the key header's value, or of the client IP
     /// when the key is the IP or the header is missing or empty. The two kinds are hashed
     /// apart, so an API key spelt like an IP address never shares that IP's bucket.
-    func bucketKey(headers: HTTPHeaders, clientIP: String?) -> UInt64 {
+    func bucketKey(headers: HTTPHeaders, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader) -> UInt64 {
         var hasher = self.seed
-        if let name = self.key.headerName, let value = headers.first(name: name), !value.isEmpty {
+        let name = self.key == .apiKey ? apiKeyHeader : self.key.headerName
+        if let name, let value = headers.first(name: name), !value.isEmpty {
             hasher.combine(1)
             hasher.combine(value.utf8)
         } else {
