@@ -14,12 +14,14 @@ public struct ProxyListener: Sendable {
     /// The listener's name, as configured; sessions carry it.
     public var name: String
     public var socket: Socket
-    /// `http` (TLS listeners come with their own scheme).
-    public var scheme: String
+    /// Certificates and protocol versions when clients speak TLS here; nil for plain HTTP.
+    public var tls: TLSListenerConfiguration?
+    /// `http`, or `https` on a TLS listener (what X-Forwarded-Proto says).
+    public var scheme: String { self.tls == nil ? "http" : "https" }
 
-    public init(name: String, socket: Socket, scheme: String = "http") {
+    public init(name: String, socket: Socket, tls: TLSListenerConfiguration? = nil) {
         self.name = name
         self.socket = socket
-        self.scheme = scheme
+        self.tls = tls
     }
 }
