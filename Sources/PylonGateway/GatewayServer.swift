@@ -12,6 +12,8 @@ public final class GatewayServer: Sendable {
     public let sharedMemory: SharedMemorySegment
     private let proxyServer: ProxyServer<Gateway>
     private let metricsServer: ProxyServer<MetricsEndpoint>?
+    /// Serves the `redirect_to_https` listeners, if any.
+    private let redirectServer: ProxyServer<HTTPSRedirect>?
     private let accessLogWriter: AccessLogWriter?
     private let logger: Logger
 
@@ -36,6 +38,22 @@ public final class GatewayServer: Sendable {
             group: group,
             logger: logger
         )
+        var redirectPorts: [String: Int] = [:]
+        for listener in config.listeners {
+            if let port = listener.redirectToHTTPSPort { redirectPorts[listener.name] = port }
+        }
+        self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
+            proxy: HTTPSRedirect(httpsPortByListener: redirectPorts),
+            configuration: ProxyServerConfiguration(config),
+            group: group,
+            logger: logger
+        )
+        for upstream in config.upstreams where upstream.tls?.verify == false {
+            logger.warning(
+                "TLS certificate verification is off for this upstream: anyone on the path can impersonate it",
+                metadata: ["upstream": "\(upstream.name)"]
+            )
+        }
         self.metricsServer = config.metrics.map { metricsConfig in
             var configuration = ProxyServerConfiguration()
             configuration.maxRequestBody = 0
@@ -55,14 +73,30 @@ public final class GatewayServer: Sendable {
     @discardableResult
     public func start(inherited: [String: CInt] = [:], inheritedMetrics: CInt? = nil) async throws -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
-        let listeners = try self.config.listeners.map { listener in
+        var listeners: [ProxyListener] = []
+        var redirectListeners: [ProxyListener] = []
+        for listener in self.config.listeners {
+            let socket: ProxyListener.Socket
             if let descriptor = inherited[listener.name] {
-                return ProxyListener(name: listener.name, socket: .adopt(fileDescriptor: descriptor))
+                socket = .adopt(fileDescriptor: descriptor)
+            } else {
+                socket = .bind(try listener.address.socketAddress())
             }
-            return ProxyListener(name: listener.name, socket: .bind(try listener.address.socketAddress()))
+            let proxyListener = ProxyListener(
+                name: listener.name, socket: socket, tls: listener.tls.map(TLSListenerConfiguration.init)
+            )
+            if listener.redirectToHTTPSPort != nil {
+                redirectListeners.append(proxyListener)
+            } else {
+                listeners.append(proxyListener)
+            }
         }
         let addresses = try await self.proxyServer.start(listeners: listeners)
         for (listener, address) in zip(listeners, addresses) { result[listener.name] = address }
+        if let redirectServer = self.redirectServer {
+            let redirectAddresses = try await redirectServer.start(listeners: redirectListeners)
+            for (listener, address) in zip(redirectListeners, redirectAddresses) { result[listener.name] = address }
+        }
         if let metricsServer = self.metricsServer, let metricsConfig = self.config.metrics {
             let socket: ProxyListener.Socket
             if let inheritedMetrics {
@@ -85,14 +119,17 @@ public final class GatewayServer: Sendable {
     public func drain(deadline: TimeAmount) async {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
+        async let redirectsDrained: Void? = self.redirectServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await self.metricsServer?.stop()
         await gatewayDrained
+        await redirectsDrained
         self.accessLogWriter?.shutdown()
     }
 
     /// Fast stop.
     public func stop() async {
         await self.proxyServer.stop()
+        await self.redirectServer?.stop()
         await self.metricsServer?.stop()
         self.accessLogWriter?.shutdown()
     }

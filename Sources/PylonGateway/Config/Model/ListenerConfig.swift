@@ -6,10 +6,19 @@ public struct ListenerConfig: Sendable, Equatable {
     public var address: HostAndPort
     /// Kernel accept-queue length passed to `listen()` (`backlog`); default 1024.
     public var backlog: Int
+    /// Serve HTTPS here (`tls`); default nil: plain HTTP.
+    public var tls: ListenerTLSConfig?
+    /// Answer every request on this plain listener with `308 Permanent Redirect` to the same
+    /// URL over HTTPS on this port (`redirect_to_https`); default nil: proxy as usual.
+    public var redirectToHTTPSPort: Int?
 
-    public init(name: String, address: HostAndPort, backlog: Int = 1024) {
+    public init(
+        name: String, address: HostAndPort, backlog: Int = 1024, tls: ListenerTLSConfig? = nil, redirectToHTTPSPort: Int? = nil
+    ) {
         self.name = name
         self.address = address
         self.backlog = backlog
+        self.tls = tls
+        self.redirectToHTTPSPort = redirectToHTTPSPort
     }
 }

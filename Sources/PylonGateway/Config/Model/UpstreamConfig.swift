@@ -16,6 +16,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var idleTimeout: Duration
     /// Extra attempts after a connect failure, idempotent requests only (`retries`); default 1.
     public var retries: Int
+    /// Speak TLS to the targets (`tls`); default nil: plain HTTP.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String,
@@ -25,7 +27,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         readTimeout: Duration = .seconds(30),
         maxIdle: Int = 64,
         idleTimeout: Duration = .seconds(60),
-        retries: Int = 1
+        retries: Int = 1,
+        tls: UpstreamTLSConfig? = nil
     ) {
         self.name = name
         self.targets = targets
@@ -35,6 +38,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.maxIdle = maxIdle
         self.idleTimeout = idleTimeout
         self.retries = retries
+        self.tls = tls
     }
 }
 

@@ -1,5 +1,5 @@
 extension ListenerConfig {
-    static let keys = ["name", "address", "backlog"]
+    static let keys = ["name", "address", "backlog", "tls", "redirect_to_https"]
 
     /// Reads the `listeners` list and checks that names and addresses are unique.
     static func readList(from node: ConfigNode) -> [ListenerConfig]? {
@@ -41,10 +41,18 @@ extension ListenerConfig {
         let name = map.required("name").flatMap { $0.parsed(expected: "a listener name", by: ConfigNameSyntax.parse) }
         let address = map.required("address").flatMap { $0.listenAddress() }
         let backlog = map.optional("backlog")?.int(in: backlogRange)
+        let tls = map.optional("tls").flatMap(ListenerTLSConfig.read(from:))
+        let redirectPort = map.optional("redirect_to_https")?.int(in: 1...65535)
+        if tls != nil, let redirectNode = map.optional("redirect_to_https") {
+            redirectNode.report("a TLS listener cannot redirect to HTTPS; redirect_to_https belongs on a plain listener")
+        }
         guard let name, let address else {
             return nil
         }
-        var listener = ListenerConfig(name: name, address: address)
+        if map.optional("tls") != nil, tls == nil {
+            return nil
+        }
+        var listener = ListenerConfig(name: name, address: address, tls: tls, redirectToHTTPSPort: redirectPort)
         if let backlog {
             listener.backlog = backlog
         }

@@ -1,6 +1,6 @@
 extension UpstreamConfig {
     static let keys = [
-        "targets", "balance", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries",
+        "targets", "balance", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries", "tls",
     ]
 
     /// Reads the `upstreams` mapping. `declaredNames` holds every name written, even of upstreams
@@ -37,7 +37,11 @@ extension UpstreamConfig {
         let idleTimeout = map.optional("idle_timeout")?.duration()
         // Each retry can cost a full connect timeout; more than a few only delays the 502.
         let retries = map.optional("retries")?.int(in: 0...10)
+        let tls = map.optional("tls").flatMap(UpstreamTLSConfig.read(from:))
         guard let targets else {
+            return nil
+        }
+        if map.optional("tls") != nil, tls == nil {
             return nil
         }
         var upstream = UpstreamConfig(name: name, targets: targets)
@@ -47,6 +51,7 @@ extension UpstreamConfig {
         if let maxIdle { upstream.maxIdle = maxIdle }
         if let idleTimeout { upstream.idleTimeout = idleTimeout }
         if let retries { upstream.retries = retries }
+        upstream.tls = tls
         return upstream
     }
 
