@@ -218,6 +218,8 @@ extension ProxyError.Kind {
         case .readTimeout: "read_timeout"
         case .upstreamClosed: "closed"
         case .upstreamProtocol: "protocol"
+        case .upstreamCertificateRefused: "certificate_refused"
+        case .upstreamTLSFailed: "tls"
         case .downstreamClosed: "client_closed"
         case .badRequest: "bad_request"
         case .phase: "internal"

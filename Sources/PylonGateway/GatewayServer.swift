@@ -13,6 +13,8 @@ public final class GatewayServer: Sendable {
     public let sharedMemory: SharedMemorySegment
     private let proxyServer: ProxyServer<Gateway>
     private let metricsServer: ProxyServer<MetricsEndpoint>?
+    /// Serves the `redirect_to_https` listeners, if any.
+    private let redirectServer: ProxyServer<HTTPSRedirect>?
     private let accessLogWriter: AccessLogWriter?
     private let healthChecker: HealthChecker?
     private let logger: Logger
@@ -46,6 +48,22 @@ public final class GatewayServer: Sendable {
             group: group,
             logger: logger
         )
+        var redirectPorts: [String: Int] = [:]
+        for listener in config.listeners {
+            if let port = listener.redirectToHTTPSPort { redirectPorts[listener.name] = port }
+        }
+        self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
+            proxy: HTTPSRedirect(httpsPortByListener: redirectPorts),
+            configuration: ProxyServerConfiguration(config),
+            group: group,
+            logger: logger
+        )
+        for upstream in config.upstreams where upstream.tls?.verify == false {
+            logger.warning(
+                "TLS certificate verification is off for this upstream: anyone on the path can impersonate it",
+                metadata: ["upstream": "\(upstream.name)"]
+            )
+        }
         self.metricsServer = config.metrics.map { metricsConfig in
             var configuration = ProxyServerConfiguration()
             configuration.maxRequestBody = 0
@@ -68,7 +86,9 @@ public final class GatewayServer: Sendable {
     public func start(inherited: [String: CInt] = [:], inheritedMetrics: CInt? = nil) async throws -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
         let trustedProxies = TrustedProxies(self.config.trustedProxies)
-        let listeners = try self.config.listeners.map { listener in
+        var listeners: [ProxyListener] = []
+        var redirectListeners: [ProxyListener] = []
+        for listener in self.config.listeners {
             let socket: ProxyListener.Socket
             if let descriptor = inherited[listener.name] {
                 socket = .adopt(fileDescriptor: descriptor)
@@ -76,10 +96,22 @@ public final class GatewayServer: Sendable {
                 socket = .bind(try listener.address.socketAddress())
             }
             let proxyProtocol = listener.proxyProtocol ? ProxyProtocolPolicy { trustedProxies.contains($0) } : nil
-            return ProxyListener(name: listener.name, socket: socket, proxyProtocol: proxyProtocol)
+            let proxyListener = ProxyListener(
+                name: listener.name, socket: socket, tls: listener.tls.map(TLSListenerConfiguration.init),
+                proxyProtocol: proxyProtocol
+            )
+            if listener.redirectToHTTPSPort != nil {
+                redirectListeners.append(proxyListener)
+            } else {
+                listeners.append(proxyListener)
+            }
         }
         let addresses = try await self.proxyServer.start(listeners: listeners)
         for (listener, address) in zip(listeners, addresses) { result[listener.name] = address }
+        if let redirectServer = self.redirectServer {
+            let redirectAddresses = try await redirectServer.start(listeners: redirectListeners)
+            for (listener, address) in zip(redirectListeners, redirectAddresses) { result[listener.name] = address }
+        }
         if let metricsServer = self.metricsServer, let metricsConfig = self.config.metrics {
             let socket: ProxyListener.Socket
             if let inheritedMetrics {
@@ -104,10 +136,12 @@ public final class GatewayServer: Sendable {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         await self.healthChecker?.stop()
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
+        async let redirectsDrained: Void? = self.redirectServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         // A scrape this worker already accepted is answered too: its metrics are the whole
         // service's, as good as any other worker's.
         await self.metricsServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         await gatewayDrained
+        await redirectsDrained
         self.accessLogWriter?.shutdown()
     }
 
@@ -115,6 +149,7 @@ public final class GatewayServer: Sendable {
     public func stop() async {
         await self.healthChecker?.stop()
         await self.proxyServer.stop()
+        await self.redirectServer?.stop()
         await self.metricsServer?.stop()
         self.accessLogWriter?.shutdown()
     }

@@ -16,6 +16,8 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
     /// How long an idle pooled connection is kept before Pylon closes it; keep it below
     /// the upstream's own keep-alive timeout so Pylon, not the upstream, closes first.
     public var idleTimeout: TimeAmount
+    /// TLS towards the peer; nil speaks plain HTTP.
+    public var tls: UpstreamTLS?
 
     public init(
         address: SocketAddress,
@@ -23,7 +25,8 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         connectTimeout: TimeAmount = .seconds(2),
         readTimeout: TimeAmount = .seconds(30),
         maxIdleConnections: Int = 64,
-        idleTimeout: TimeAmount = .seconds(60)
+        idleTimeout: TimeAmount = .seconds(60),
+        tls: UpstreamTLS? = nil
     ) {
         self.address = address
         self.name = name ?? address.ipAddressAndPort
@@ -31,12 +34,14 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         self.readTimeout = readTimeout
         self.maxIdleConnections = maxIdleConnections
         self.idleTimeout = idleTimeout
+        self.tls = tls
     }
 
     public var description: String { self.name }
 
-    /// Connections are pooled per address: two peers with different timeouts still share sockets.
-    var poolKey: SocketAddress { self.address }
+    /// Connections are pooled per address and TLS identity: two peers with different
+    /// timeouts still share sockets, a plain and a TLS peer on one address never do.
+    var poolKey: UpstreamPoolKey { UpstreamPoolKey(address: self.address, tls: self.tls) }
 }
 
 extension SocketAddress {

@@ -11,6 +11,11 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case upstreamClosed
         /// The upstream sent something that is not a valid HTTP/1.1 response.
         case upstreamProtocol
+        /// The upstream's TLS certificate was not trusted or does not name it.
+        case upstreamCertificateRefused
+        /// The TLS handshake with the upstream failed for another reason (no common
+        /// version or cipher, a client certificate it refused, a closed connection).
+        case upstreamTLSFailed
         /// The client went away before the response was complete.
         case downstreamClosed
         /// The client's request was malformed or over a limit; `status` says which.
@@ -31,7 +36,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The status a client should see for this error, when a response can still be sent.
     public var suggestedStatus: Int {
         switch self.kind {
-        case .connectFailed, .upstreamClosed, .upstreamProtocol: 502
+        case .connectFailed, .upstreamClosed, .upstreamProtocol, .upstreamCertificateRefused, .upstreamTLSFailed: 502
         case .connectTimeout, .readTimeout: 504
         case .downstreamClosed: 499
         case .badRequest(let status): status

@@ -52,6 +52,8 @@ final class UpstreamGroup: Sendable {
     /// Resolves `config`'s targets (host names through the system resolver: call this at
     /// start-up, never on an event loop).
     static func resolve(_ config: UpstreamConfig, table: TargetHealthTable) throws -> UpstreamGroup {
+        // One TLS context per upstream, shared by its targets; each target has its own SNI.
+        let tlsContext = try config.tls.map { try UpstreamTLSContext($0) }
         let peers = try config.targets.map { target in
             HTTPPeer(
                 address: try SocketAddress.makeAddressResolvingHost(target.host, port: target.port),
@@ -59,7 +61,8 @@ final class UpstreamGroup: Sendable {
                 connectTimeout: TimeAmount(config.connectTimeout),
                 readTimeout: TimeAmount(config.readTimeout),
                 maxIdleConnections: config.maxIdle,
-                idleTimeout: TimeAmount(config.idleTimeout)
+                idleTimeout: TimeAmount(config.idleTimeout),
+                tls: tlsContext.map { UpstreamTLS(context: $0, serverName: config.tls?.sni ?? target.tlsServerName) }
             )
         }
         return UpstreamGroup(
@@ -169,5 +172,12 @@ final class UpstreamGroup: Sendable {
         let count: Int
         func isEligible(_ index: Int) -> Bool { true }
         func load(_ index: Int) -> Int { 0 }
+    }
+}
+
+extension HostAndPort {
+    /// The SNI a target gets by default: its host name; none for an IP address.
+    var tlsServerName: String? {
+        try? ServerNameSyntax.parse(self.host, allowWildcard: false)
     }
 }

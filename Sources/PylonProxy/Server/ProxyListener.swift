@@ -14,17 +14,21 @@ public struct ProxyListener: Sendable {
     /// The listener's name, as configured; sessions carry it.
     public var name: String
     public var socket: Socket
-    /// `http` (TLS listeners come with their own scheme).
-    public var scheme: String
+    /// Certificates and protocol versions when clients speak TLS here; nil for plain HTTP.
+    public var tls: TLSListenerConfiguration?
+    /// `http`, or `https` on a TLS listener (what X-Forwarded-Proto says).
+    public var scheme: String { self.tls == nil ? "http" : "https" }
     /// Set: every connection must start with a PROXY protocol header from a source the
-    /// policy accepts (see `ProxyProtocolPolicy`). Nil: no header is expected, and one
-    /// that comes is just bytes that are not HTTP (400).
+    /// policy accepts (see `ProxyProtocolPolicy`), before any TLS. Nil: no header is
+    /// expected, and one that comes is just bytes that are not HTTP (400).
     public var proxyProtocol: ProxyProtocolPolicy?
 
-    public init(name: String, socket: Socket, scheme: String = "http", proxyProtocol: ProxyProtocolPolicy? = nil) {
+    public init(
+        name: String, socket: Socket, tls: TLSListenerConfiguration? = nil, proxyProtocol: ProxyProtocolPolicy? = nil
+    ) {
         self.name = name
         self.socket = socket
-        self.scheme = scheme
+        self.tls = tls
         self.proxyProtocol = proxyProtocol
     }
 }

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Serves a `ProxyHTTP` implementation on a set of listeners, and drains gracefully.
 ///
@@ -36,7 +37,10 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
             addresses.append(channel.localAddress!)
             self.logger.info(
                 "listening",
-                metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.ipAddressAndPort ?? "?")"]
+                metadata: [
+                    "listener": "\(listener.name)", "address": "\(channel.localAddress?.ipAddressAndPort ?? "?")",
+                    "scheme": "\(listener.scheme)",
+                ]
             )
         }
         return addresses
@@ -48,6 +52,12 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         let pools = self.pools
         let connections = self.connections
         let logger = self.logger
+        // Built here, once per listener, before anything is accepted: every certificate and
+        // key is in memory by the time a handshake needs it.
+        // A fast stop closes every connection at once; a client that never answers close_notify
+        // must not hold it past a second.
+        let closeNotifyTimeout = min(configuration.lingerTimeout, .seconds(1))
+        let tlsContext = try listener.tls.map { try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout) }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,20 +67,34 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     connections.add(channel)
+                    let sync = channel.pipeline.syncOperations
+                    // The PROXY header comes in clear, before any TLS record.
                     if let policy = listener.proxyProtocol {
-                        try channel.pipeline.syncOperations.addHandler(
+                        try sync.addHandler(
                             ProxyProtocolHandler(policy: policy, timeout: configuration.headerTimeout, logger: logger)
                         )
                     }
-                    let handler = HTTP1ProxyConnection(
-                        proxy: proxy,
-                        configuration: configuration,
-                        pool: pools.pool(for: channel.eventLoop),
-                        listenerName: listener.name,
-                        scheme: listener.scheme,
-                        logger: logger
+                    let makeHTTPHandler = {
+                        HTTP1ProxyConnection(
+                            proxy: proxy,
+                            configuration: configuration,
+                            pool: pools.pool(for: channel.eventLoop),
+                            listenerName: listener.name,
+                            scheme: listener.scheme,
+                            logger: logger
+                        )
+                    }
+                    guard let tlsContext else {
+                        try sync.addHandler(makeHTTPHandler())
+                        return
+                    }
+                    try sync.addHandler(NIOSSLServerHandler(context: tlsContext.sslContext))
+                    try sync.addHandler(
+                        TLSServerHandshakeHandler(timeout: configuration.headerTimeout, logger: logger) { context, _ in
+                            // ALPN offers only http/1.1, so every connection speaks it.
+                            try context.pipeline.syncOperations.addHandler(makeHTTPHandler())
+                        }
                     )
-                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         switch listener.socket {

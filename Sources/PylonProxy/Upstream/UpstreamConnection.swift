@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One HTTP/1.1 connection to an upstream, serving one request at a time, pooled in
 /// between. It forwards what it reads to its sink, holds reads back while the client
@@ -19,6 +20,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     let peerAddress: SocketAddress
+    let poolKey: UpstreamPoolKey
     /// Pooling limits of the peer this connection was opened for.
     let maxIdleConnections: Int
     let idleTimeout: TimeAmount
@@ -40,7 +42,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var lastRead = NIODeadline.now()
 
     init(peer: HTTPPeer) {
-        self.peerAddress = peer.poolKey
+        self.peerAddress = peer.address
+        self.poolKey = peer.poolKey
         self.maxIdleConnections = peer.maxIdleConnections
         self.idleTimeout = peer.idleTimeout
     }
@@ -151,6 +154,16 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A TLS upstream that closes without close_notify: many do after their last response.
+        // The end of input that follows ends a close-delimited body or fails the request.
+        if case NIOSSLError.uncleanShutdown = error { return }
+        if TLSFailureDescription.isTLSError(error) {
+            // E.g. an upstream that refuses the client certificate only after a TLS 1.3 handshake.
+            let failure = TLSFailureDescription(error)
+            self.fail(ProxyError(.upstreamTLSFailed, "upstream \(self.peerAddress.ipAddressAndPort): TLS failed: \(failure)"))
+            context.close(promise: nil)
+            return
+        }
         let kind: ProxyError.Kind = error is HTTPParserError || error is NIOHTTPDecoderError ? .upstreamProtocol : .upstreamClosed
         self.fail(ProxyError(kind, "upstream \(self.peerAddress.ipAddressAndPort): \(error)"))
         context.close(promise: nil)

@@ -1,13 +1,14 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Idle upstream connections of one event loop, by peer address, plus the connect
 /// that makes new ones. Confined to its event loop: client connections of that loop
 /// only ever use upstream connections of the same loop, so no request hops threads.
 final class UpstreamPool {
     let eventLoop: any EventLoop
-    private var idle: [SocketAddress: [UpstreamConnection]] = [:]
+    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -32,7 +33,7 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        let key = connection.peerAddress
+        let key = connection.poolKey
         if self.idle[key, default: []].count >= connection.maxIdleConnections {
             connection.close()
             return
@@ -76,18 +77,24 @@ final class UpstreamPool {
 
     private func remove(_ connection: UpstreamConnection) {
         connection.idleDeadline = nil
-        guard let index = self.idle[connection.peerAddress]?.firstIndex(where: { $0 === connection }) else { return }
-        self.idle[connection.peerAddress]?.remove(at: index)
+        guard let index = self.idle[connection.poolKey]?.firstIndex(where: { $0 === connection }) else { return }
+        self.idle[connection.poolKey]?.remove(at: index)
     }
 
-    /// Opens a new connection to `peer` on this event loop.
+    /// Opens a new connection to `peer` on this event loop; for a TLS peer, completes once
+    /// the handshake is done (the connect timeout covers both).
     func connect(_ peer: HTTPPeer, completion: @escaping (Result<UpstreamConnection, ProxyError>) -> Void) {
+        let deadline = NIODeadline.now() + peer.connectTimeout
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(peer.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls = peer.tls {
+                        try sync.addHandler(NIOSSLClientHandler(context: tls.context.sslContext, serverHostname: tls.serverName))
+                        try sync.addHandler(UpstreamTLSHandshakeHandler(peer: peer, deadline: deadline, eventLoop: channel.eventLoop))
+                    }
                     var encoderConfiguration = HTTPRequestEncoder.Configuration()
                     // The proxy sets Content-Length / Transfer-Encoding itself, as it frames the body.
                     encoderConfiguration.automaticallySetFramingHeaders = false
@@ -102,6 +109,16 @@ final class UpstreamPool {
             }
             .connect(to: peer.address)
             .assumeIsolated()
+            .flatMap { channel in
+                guard peer.tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
+                do {
+                    let handshake = try channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self)
+                    return handshake.handshakeDone.map { channel }
+                } catch {
+                    // Already removed: the handshake finished before the connect was reported.
+                    return channel.eventLoop.makeSucceededFuture(channel)
+                }
+            }
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
@@ -120,6 +137,7 @@ final class UpstreamPool {
     }
 
     private static func connectError(_ error: any Error, peer: HTTPPeer) -> ProxyError {
+        if let error = error as? ProxyError { return error }
         if case ChannelError.connectTimeout = error {
             return ProxyError(.connectTimeout, "connect to \(peer) timed out after \(peer.connectTimeout)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import XCTest
 
 /// Base class for integration tests: owns everything a test starts and tears it down.
@@ -91,9 +92,12 @@ class IntegrationTestCase: XCTestCase {
 
     // MARK: Backends
 
-    /// Starts an in-process HTTP backend, shut down in `tearDown`.
-    func startBackend(name: String = "backend", extraHeaders: [(String, String)] = [], answersExpectContinue: Bool = true) throws -> TestBackend {
-        let backend = try TestBackend(name: name, extraHeaders: extraHeaders, answersExpectContinue: answersExpectContinue)
+    /// Starts an in-process HTTP backend (HTTPS with `tls`), shut down in `tearDown`.
+    func startBackend(
+        name: String = "backend", extraHeaders: [(String, String)] = [], answersExpectContinue: Bool = true,
+        tls: NIOSSLContext? = nil
+    ) throws -> TestBackend {
+        let backend = try TestBackend(name: name, extraHeaders: extraHeaders, answersExpectContinue: answersExpectContinue, tls: tls)
         backends.append(backend)
         return backend
     }

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An in-process HTTP/1.1 origin server on 127.0.0.1:<ephemeral>, with behaviours chosen by
 /// request path (see `TestBackendRoute`): `/`, `/echo`, `/headers`, `/bytes/N`, `/chunked/N`,
@@ -34,7 +35,11 @@ final class TestBackend: Sendable, CustomStringConvertible {
     private let serverChannel: any Channel
     private let recorder = TestBackendRecorder()
 
-    init(name: String = "backend", extraHeaders: [(String, String)] = [], answersExpectContinue: Bool = true) throws {
+    /// `tls`: serve HTTPS with this context instead of plain HTTP.
+    init(
+        name: String = "backend", extraHeaders: [(String, String)] = [], answersExpectContinue: Bool = true,
+        tls: NIOSSLContext? = nil
+    ) throws {
         let configuration = Configuration(name: name, extraHeaders: extraHeaders, answersExpectContinue: answersExpectContinue)
         let recorder = self.recorder
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -46,6 +51,7 @@ final class TestBackend: Sendable, CustomStringConvertible {
                 recorder.connectionAccepted()
                 channel.closeFuture.whenComplete { _ in recorder.connectionClosed() }
                 do {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         TestBackendHandler(configuration: configuration, recorder: recorder)

@@ -10,12 +10,23 @@ public struct ListenerConfig: Sendable, Equatable {
     /// (`proxy_protocol`), as HAProxy's `accept-proxy` does; default false. Only peers in
     /// `trusted_proxies` may connect; any other connection, and any connection that does
     /// not start with a valid header, is closed. The header's source address is the client.
+    /// On a TLS listener the header comes first, in clear, before the handshake.
     public var proxyProtocol: Bool
+    /// Serve HTTPS here (`tls`); default nil: plain HTTP.
+    public var tls: ListenerTLSConfig?
+    /// Answer every request on this plain listener with `308 Permanent Redirect` to the same
+    /// URL over HTTPS on this port (`redirect_to_https`); default nil: proxy as usual.
+    public var redirectToHTTPSPort: Int?
 
-    public init(name: String, address: HostAndPort, backlog: Int = 1024, proxyProtocol: Bool = false) {
+    public init(
+        name: String, address: HostAndPort, backlog: Int = 1024, proxyProtocol: Bool = false,
+        tls: ListenerTLSConfig? = nil, redirectToHTTPSPort: Int? = nil
+    ) {
         self.name = name
         self.address = address
         self.backlog = backlog
         self.proxyProtocol = proxyProtocol
+        self.tls = tls
+        self.redirectToHTTPSPort = redirectToHTTPSPort
     }
 }

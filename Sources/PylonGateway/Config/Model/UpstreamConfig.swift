@@ -30,6 +30,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var healthCheck: HealthCheckConfig?
     /// Passive ejection after consecutive failed requests (`passive`); default nil: off.
     public var passive: PassiveHealthConfig?
+    /// Speak TLS to the targets (`tls`); default nil: plain HTTP.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String,
@@ -43,7 +45,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         weights: [Int]? = nil,
         hashKey: BalanceHashKey? = nil,
         healthCheck: HealthCheckConfig? = nil,
-        passive: PassiveHealthConfig? = nil
+        passive: PassiveHealthConfig? = nil,
+        tls: UpstreamTLSConfig? = nil
     ) {
         self.name = name
         self.targets = targets
@@ -57,6 +60,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.retries = retries
         self.healthCheck = healthCheck
         self.passive = passive
+        self.tls = tls
     }
 
     /// The weight of the target at `index` (1 when `weights` has no entry for it).

@@ -1,5 +1,5 @@
 extension ListenerConfig {
-    static let keys = ["name", "address", "backlog", "proxy_protocol"]
+    static let keys = ["name", "address", "backlog", "proxy_protocol", "tls", "redirect_to_https"]
 
     /// Reads the `listeners` list and checks that names and addresses are unique.
     /// `hasTrustedProxies`: whether `trusted_proxies` names anyone a PROXY header may come from.
@@ -53,10 +53,18 @@ extension ListenerConfig {
             }
             proxyProtocol = value
         }
+        let tls = map.optional("tls").flatMap(ListenerTLSConfig.read(from:))
+        let redirectPort = map.optional("redirect_to_https")?.int(in: 1...65535)
+        if tls != nil, let redirectNode = map.optional("redirect_to_https") {
+            redirectNode.report("a TLS listener cannot redirect to HTTPS; redirect_to_https belongs on a plain listener")
+        }
         guard let name, let address else {
             return nil
         }
-        var listener = ListenerConfig(name: name, address: address, proxyProtocol: proxyProtocol)
+        if map.optional("tls") != nil, tls == nil {
+            return nil
+        }
+        var listener = ListenerConfig(name: name, address: address, proxyProtocol: proxyProtocol, tls: tls, redirectToHTTPSPort: redirectPort)
         if let backlog {
             listener.backlog = backlog
         }

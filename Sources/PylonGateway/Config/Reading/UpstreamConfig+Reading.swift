@@ -1,7 +1,7 @@
 extension UpstreamConfig {
     static let keys = [
         "targets", "balance", "hash_key", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries",
-        "health_check", "passive",
+        "health_check", "passive", "tls",
     ]
 
     /// Reads the `upstreams` mapping. `declaredNames` holds every name written, even of upstreams
@@ -45,6 +45,8 @@ extension UpstreamConfig {
         let healthCheck = healthCheckNode.flatMap(HealthCheckConfig.read(from:))
         let passiveNode = map.optional("passive")
         let passive = passiveNode.flatMap(PassiveHealthConfig.read(from:))
+        let tlsNode = map.optional("tls")
+        let tls = tlsNode.flatMap(UpstreamTLSConfig.read(from:))
 
         // Cross-checks, each reported only when the values involved were themselves valid.
         let strategy = balance ?? .roundRobin
@@ -62,7 +64,8 @@ extension UpstreamConfig {
             }
         }
         guard let targets, balanceNode == nil || balance != nil, hashKeyNode == nil || hashKey != nil,
-            healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil
+            healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil,
+            tlsNode == nil || tls != nil
         else {
             return nil
         }
@@ -76,6 +79,7 @@ extension UpstreamConfig {
         if let retries { upstream.retries = retries }
         upstream.healthCheck = healthCheck
         upstream.passive = passive
+        upstream.tls = tls
         return upstream
     }
 

@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+
+/// HTTPS listeners: certificates chosen by SNI with a default, TLS 1.2 and 1.3 only, ALPN
+/// `http/1.1`, and a plain listener that redirects to HTTPS.
+final class TLSListenerTests: TLSTestCase {
+    /// Two certificates, the second the default: `a.test` and `b.test` (and `*.b.test`).
+    private func startTwoCertificateGateway(backend: TestBackend) throws -> TLSGatewayUnderTest {
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon A", dnsNames: ["a.test"], fileName: "a")
+        _ = try authority.issue(commonName: "Pylon B", dnsNames: ["b.test", "*.b.test"], fileName: "b")
+        return try startTLSGateway(
+            tls: """
+                certificates:
+                  - {cert: a.pem, key: a.key}
+                  - {cert: b.pem, key: b.key}
+                default: b.test
+                """,
+            body: routeEverything(to: backend)
+        )
+    }
+
+    func testEachServerNameGetsItsOwnCertificateOverTLS() throws {
+        let backend = try startBackend()
+        let gateway = try startTwoCertificateGateway(backend: backend)
+        // curl checks the certificate against the name it asked for: success proves the choice.
+        for host in ["a.test", "b.test", "shop.b.test", "A.TEST"] {
+            let result = try gateway.request("/hello", host: host)
+            XCTAssertEqual(result.exitCode, 0, "\(host): \(result)")
+            XCTAssertEqual(result.status, 200, "\(host): \(result)")
+        }
+        XCTAssertEqual(try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test").serverCommonName, "Pylon A")
+        XCTAssertEqual(try TLSClientProbe.handshake(port: gateway.port, serverName: "shop.b.test").serverCommonName, "Pylon B")
+        XCTAssertEqual(backend.receivedRequests.count, 4)
+        XCTAssertEqual(backend.receivedRequests.last?.headers["X-Forwarded-Proto"], ["https"])
+    }
+
+    func testAnUnknownServerNameOrNoneGetsTheDefaultCertificate() throws {
+        let backend = try startBackend()
+        let gateway = try startTwoCertificateGateway(backend: backend)
+        let unknown = try TLSClientProbe.handshake(port: gateway.port, serverName: "unknown.test")
+        XCTAssertEqual(unknown.exitCode, 0, unknown.output)
+        XCTAssertEqual(unknown.serverCommonName, "Pylon B", unknown.output)
+        let none = try TLSClientProbe.handshake(port: gateway.port, serverName: nil)
+        XCTAssertEqual(none.serverCommonName, "Pylon B", none.output)
+        // A client that checks names refuses the default certificate for a name it does not carry
+        // (curl: 60, peer certificate cannot be authenticated); the gateway serves on regardless.
+        let refused = try gateway.request(host: "unknown.test")
+        XCTAssertEqual(refused.exitCode, 60, "\(refused)")
+        XCTAssertEqual(try gateway.request(host: "a.test").status, 200)
+        XCTAssertTrue(gateway.process.isRunning)
+    }
+
+    func testALPNSettlesOnHTTP11AndNeverOffersH2() throws {
+        let backend = try startBackend()
+        let gateway = try startTwoCertificateGateway(backend: backend)
+        let both = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["h2", "http/1.1"])
+        XCTAssertEqual(both.negotiatedProtocol, "http/1.1", both.output)
+        let h2Only = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["h2"])
+        XCTAssertNil(h2Only.negotiatedProtocol, h2Only.output)
+        // curl offers h2 first; it must end up speaking HTTP/1.1.
+        let result = try gateway.request(host: "a.test", extraArguments: ["--http2"])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/1.1 "), result.statusLine)
+    }
+
+    func testTLS12And13AreServedAndTLS11IsRefused() throws {
+        let backend = try startBackend()
+        let gateway = try startTwoCertificateGateway(backend: backend)
+        let tls12 = try gateway.request(host: "a.test", extraArguments: ["--tlsv1.2", "--tls-max", "1.2"])
+        XCTAssertEqual(tls12.status, 200, "\(tls12)")
+        let tls13 = try gateway.request(host: "a.test", extraArguments: ["--tlsv1.3"])
+        XCTAssertEqual(tls13.status, 200, "\(tls13)")
+        // SECLEVEL=0 lets this curl really offer TLS 1.1, so the refusal is the gateway's.
+        let tls11 = try gateway.request(
+            host: "a.test", extraArguments: ["--tlsv1.1", "--tls-max", "1.1", "--ciphers", "DEFAULT@SECLEVEL=0"]
+        )
+        XCTAssertEqual(tls11.exitCode, 35, "\(tls11)")
+        XCTAssertTrue(tls11.stderr.contains("protocol version"), tls11.stderr)
+        try gateway.process.waitForLog(containing: "UNSUPPORTED_PROTOCOL")
+        XCTAssertEqual(try gateway.request(host: "a.test").status, 200)
+    }
+
+    func testMinimumVersion13RefusesTLS12() throws {
+        let backend = try startBackend()
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon A", dnsNames: ["a.test"], fileName: "a")
+        let gateway = try startTLSGateway(
+            tls: "certificates: [{cert: a.pem, key: a.key}]\nmin_version: \"1.3\"", body: routeEverything(to: backend)
+        )
+        let tls12 = try gateway.request(host: "a.test", extraArguments: ["--tls-max", "1.2"])
+        XCTAssertEqual(tls12.exitCode, 35, "\(tls12)")
+        XCTAssertEqual(try gateway.request(host: "a.test", extraArguments: ["--tlsv1.3"]).status, 200)
+    }
+
+    func testPlainHTTPToTheTLSPortIsClosedCleanlyAndLogged() throws {
+        let backend = try startBackend()
+        let gateway = try startTwoCertificateGateway(backend: backend)
+        let socket = try LoopbackSocket(connectingTo: gateway.port)
+        try socket.sendAll(Array("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n".utf8))
+        let (bytes, ending) = socket.readUntilClosed(timeout: 5)
+        socket.close()
+        XCTAssertEqual(ending, .endOfFile, "closed with a FIN, not a reset or left open; got \(bytes)")
+        XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("HTTP/1.1 200"))
+        try gateway.process.waitForLog(containing: "plain HTTP")
+        XCTAssertTrue(gateway.process.stderrText().contains("TLS handshake failed"), gateway.process.logTail())
+        XCTAssertEqual(try gateway.request(host: "a.test").status, 200)
+        XCTAssertTrue(backend.receivedRequests.allSatisfy { $0.uri == "/" } && backend.receivedRequests.count == 1)
+    }
+
+    func testATruncatedHandshakeIsClosedByTheHandshakeTimeout() throws {
+        let backend = try startBackend()
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon A", dnsNames: ["a.test"], fileName: "a")
+        let gateway = try startTLSGateway(
+            tls: "certificates: [{cert: a.pem, key: a.key}]", body: routeEverything(to: backend), limits: "{header_timeout: 1s}"
+        )
+        let socket = try LoopbackSocket(connectingTo: gateway.port)
+        // A ClientHello record announcing 512 bytes, of which only the first few arrive.
+        let record: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03] + Array(repeating: 0x2A, count: 16)
+        let sent = Date()
+        try socket.sendAll(record)
+        let (bytes, ending) = socket.readUntilClosed(timeout: 10)
+        let waited = Date().timeIntervalSince(sent)
+        socket.close()
+        XCTAssertEqual(ending, .endOfFile, "closed with a FIN; got \(bytes)")
+        XCTAssertGreaterThanOrEqual(waited, 0.9, "closed by the 1 s handshake timeout, not at once")
+        try gateway.process.waitForLog(containing: "TLS handshake not complete in time")
+        XCTAssertEqual(try gateway.request(host: "a.test").status, 200)
+    }
+
+    func testAPlainListenerRedirectsToTheHTTPSOne() throws {
+        let backend = try startBackend()
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon Shop", dnsNames: ["shop.test"], ipAddresses: ["127.0.0.1"], fileName: "shop")
+        let gateway = try startTLSGateway(
+            tls: "certificates: [{cert: shop.pem, key: shop.key}]",
+            body: routeEverything(to: backend),
+            extraListeners: ["http": "redirect_to_https: {{https}}"]
+        )
+        let plainPort = try XCTUnwrap(gateway.otherPorts["http"])
+        let byIP = try Curl.run("http://127.0.0.1:\(plainPort)/cart/items?page=2", method: "POST", body: .string("x"))
+        XCTAssertEqual(byIP.status, 308, "\(byIP)")
+        XCTAssertEqual(byIP.header(named: "Location"), "https://127.0.0.1:\(gateway.port)/cart/items?page=2")
+        let byName = try Curl.run(
+            "http://shop.test:\(plainPort)/cart", extraArguments: ["--resolve", "shop.test:\(plainPort):127.0.0.1"]
+        )
+        XCTAssertEqual(byName.header(named: "Location"), "https://shop.test:\(gateway.port)/cart")
+        XCTAssertTrue(backend.receivedRequests.isEmpty, "a redirect never goes upstream")
+        // Following it lands on the HTTPS listener and the backend.
+        let followed = try Curl.run(
+            "http://shop.test:\(plainPort)/cart",
+            extraArguments: [
+                "-L", "--cacert", authority.certificatePath,
+                "--resolve", "shop.test:\(plainPort):127.0.0.1", "--resolve", "shop.test:\(gateway.port):127.0.0.1",
+            ]
+        )
+        XCTAssertEqual(followed.status, 200, "\(followed)")
+        XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/cart"])
+    }
+}
