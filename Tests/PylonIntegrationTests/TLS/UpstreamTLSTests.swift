@@ -62,7 +62,7 @@ final class UpstreamTLSTests: TLSTestCase {
         XCTAssertTrue(backend.receivedRequests.isEmpty, "nothing is sent to an upstream whose certificate was refused")
         try gateway.process.waitForLog(containing: "certificate for other.test refused")
         try gateway.waitForMetric(
-            #"pylon_upstream_errors_total{upstream="default",kind="certificate_refused"}"#, equals: "2"
+            #"pylon_upstream_errors_total{kind="certificate_refused",upstream="default"}"#, equals: "2"
         )
     }
 
