@@ -1,9 +1,11 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PylonGateway
 
 /// A tiny local HTTP server standing in for a public backend in `pylon demo`: it answers
-/// every request with its own name, and sends `alt-svc` so the gateway's removal of it shows.
+/// every request with its own name, and sends `alt-svc` and `X-Powered-By` so a gateway's
+/// removal of them shows.
 struct DemoBackend {
     let channel: any Channel
 
@@ -19,6 +21,12 @@ struct DemoBackend {
             .bind(host: host, port: port)
             .get()
         return DemoBackend(channel: channel)
+    }
+
+    /// Whether a built-in backend may stand in for `target`: only loopback addresses, so a
+    /// demo never binds a public interface or claims a real server's address.
+    static func canServe(_ target: HostAndPort) -> Bool {
+        target.host == "localhost" || target.host == "::1" || target.host.hasPrefix("127.")
     }
 
     func stop() {
@@ -52,6 +60,7 @@ private final class DemoBackendHandler: ChannelInboundHandler {
             headers.add(name: "Server", value: "demo-backend/\(self.name)")
             headers.add(name: "alt-svc", value: "h3=\":443\"; ma=86400")
             headers.add(name: "X-Backend", value: self.name)
+            headers.add(name: "X-Powered-By", value: "pylon-demo-backend")
             if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
             context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
             if head.method != .HEAD {
