@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PylonProxy
 
 #if canImport(Glibc)
 import Glibc
@@ -16,16 +17,18 @@ enum HealthProbe {
         case unhealthy(reason: String)
     }
 
+    /// `tls`: the target's TLS, which an HTTP check speaks as proxied requests do (a TCP
+    /// check only connects).
     static func run(
-        _ probe: HealthCheckConfig.Probe, address: SocketAddress, targetName: String, timeout: TimeAmount,
-        on loop: any EventLoop
+        _ probe: HealthCheckConfig.Probe, address: SocketAddress, targetName: String, tls: UpstreamTLS? = nil,
+        timeout: TimeAmount, on loop: any EventLoop
     ) -> EventLoopFuture<Outcome> {
         switch probe {
         case .tcp:
             return self.connect(address: address, timeout: timeout, on: loop)
         case .http(let path, let expectStatus, let host):
             return self.get(
-                path: path, host: host ?? targetName, expectStatus: expectStatus, address: address,
+                path: path, host: host ?? targetName, expectStatus: expectStatus, address: address, tls: tls,
                 timeout: timeout, on: loop
             )
         }
@@ -44,8 +47,8 @@ enum HealthProbe {
     }
 
     private static func get(
-        path: String, host: String, expectStatus: Int, address: SocketAddress, timeout: TimeAmount,
-        on loop: any EventLoop
+        path: String, host: String, expectStatus: Int, address: SocketAddress, tls: UpstreamTLS?,
+        timeout: TimeAmount, on loop: any EventLoop
     ) -> EventLoopFuture<Outcome> {
         let status = loop.makePromise(of: Int.self)
         let deadline = loop.scheduleTask(in: timeout) {
@@ -60,6 +63,7 @@ enum HealthProbe {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addClientHandler(to: channel.pipeline.syncOperations)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(HTTPHealthProbeHandler(request: request, status: status))
                 }

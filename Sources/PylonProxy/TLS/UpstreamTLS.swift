@@ -1,4 +1,5 @@
 public import NIOSSL
+public import NIOCore
 
 /// TLS towards an upstream peer: the shared context and the name this peer is asked for.
 public struct UpstreamTLS: Sendable, Hashable {
@@ -56,4 +57,12 @@ public final class UpstreamTLSContext: Sendable, Hashable {
     public static func == (lhs: UpstreamTLSContext, rhs: UpstreamTLSContext) -> Bool { lhs === rhs }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+extension UpstreamTLS {
+    /// Puts this TLS client at the front of another connection to the same peer (a health
+    /// check's, say), so it speaks to the target exactly as proxied requests do.
+    public func addClientHandler(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(NIOSSLClientHandler(context: self.context.sslContext, serverHostname: self.serverName))
+    }
 }

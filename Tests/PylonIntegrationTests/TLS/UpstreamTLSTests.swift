@@ -8,7 +8,7 @@ final class UpstreamTLSTests: TLSTestCase {
     /// A plain-HTTP gateway listener in front of an HTTPS backend whose certificate names
     /// `backend.test` and 127.0.0.1, issued by the test CA.
     private func startGateway(
-        upstreamTLS: String, backendRequiresClientCertificate: Bool = false
+        upstreamTLS: String, healthCheck: String? = nil, backendRequiresClientCertificate: Bool = false
     ) throws -> (gateway: GatewayUnderTest, backend: TestBackend) {
         let authority = try certificateAuthority()
         let certificate = try authority.issue(
@@ -24,6 +24,7 @@ final class UpstreamTLSTests: TLSTestCase {
               default:
                 targets: ["\(backend.address)"]
                 tls: \(upstreamTLS)
+            \(healthCheck.map { "    health_check: \($0)" } ?? "")
             routes:
               - {path_prefix: /, upstream: default}
 
@@ -48,6 +49,24 @@ final class UpstreamTLSTests: TLSTestCase {
         }
         XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/again?n=0", "/again?n=1", "/again?n=2"])
         XCTAssertLessThanOrEqual(backend.acceptedConnections, 1, "the TLS connection is pooled and reused")
+    }
+
+    func testAnHTTPHealthCheckSpeaksTLSToATLSUpstream() throws {
+        let (gateway, backend) = try startGateway(
+            upstreamTLS: "{sni: backend.test, ca_file: Pylon-Test-CA-ca.pem}",
+            healthCheck: "{http: {path: /healthz, interval: 50ms, timeout: 1s, fall: 1}}"
+        )
+        XCTAssertTrue(waitUntil(timeout: 5) { backend.receivedRequests.contains { $0.uri == "/healthz" } }, "no check arrived over TLS")
+        // Several checks have run by now; plain HTTP to the TLS port would have failed each.
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(
+            MetricsText.value(
+                of: #"pylon_upstream_target_healthy{upstream="default",target="\#(backend.address)"}"#,
+                in: try gateway.metricsText()
+            ),
+            "1"
+        )
+        XCTAssertEqual(try gateway.request("/").status, 200)
     }
 
     func testAnIPTargetWithoutSNIIsVerifiedAgainstItsAddress() throws {
