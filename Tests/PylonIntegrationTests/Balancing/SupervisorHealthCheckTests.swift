@@ -24,7 +24,6 @@ final class SupervisorHealthCheckTests: SupervisorTestCase {
 
     func testAfterAnUpgradeTheNewGenerationRunsTheChecksAndTrafficStaysOneCheckers() throws {
         let (gateway, backend) = try startChecked(workers: 2)
-        try skipUnlessWorkersShareMemory(gateway.workers, note: "")
         try gateway.process.waitForLog(containing: "running the health checks for the service")
 
         let result = try gateway.reload()
@@ -58,7 +57,6 @@ final class SupervisorHealthCheckTests: SupervisorTestCase {
         let before = backend.healthChecks
         Thread.sleep(forTimeInterval: window)
         let count = backend.healthChecks - before
-        try skipUnlessWorkersShareMemory(gateway.workers, note: "\(count) probes in \(window) s with \(workers) workers")
         return count
     }
 
@@ -94,37 +92,5 @@ final class SupervisorHealthCheckTests: SupervisorTestCase {
         try master.waitForLog(containing: "generation ready; serving")
         XCTAssertEqual(gateway.workers.count, workers, master.logTail())
         return (gateway, backend)
-    }
-
-    /// One checker per service needs the workers to share the segment the lease lives in.
-    private func skipUnlessWorkersShareMemory(_ workers: [pid_t], note: String) throws {
-        guard workers.count > 1, !Self.shareMemory(workers) else { return }
-        throw XCTSkip("""
-            the workers do not share a memory segment yet (each maps its own anonymous one), so each \
-            runs its own checker\(note.isEmpty ? "" : ": " + note). This test holds once the master \
-            hands every worker the same segment.
-            """)
-    }
-
-    /// Whether the processes have a writable shared mapping of one file in common (the
-    /// segment: a memfd from the master). Anonymous shared mappings are a separate file
-    /// (inode) per process.
-    private static func shareMemory(_ pids: [pid_t]) -> Bool {
-        let mappings = pids.map(sharedWritableMappings(of:))
-        guard var common = mappings.first else { return false }
-        for other in mappings.dropFirst() { common.formIntersection(other) }
-        return !common.isEmpty
-    }
-
-    /// `device inode` of every `rw-s` mapping of `pid`.
-    private static func sharedWritableMappings(of pid: pid_t) -> Set<String> {
-        guard let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) else { return [] }
-        var result: Set<String> = []
-        for line in maps.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 5, fields[1] == "rw-s" else { continue }
-            result.insert("\(fields[3]) \(fields[4])")
-        }
-        return result
     }
 }
