@@ -1,0 +1,211 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// HTTP/2 towards clients on TLS listeners (ALPN `h2`): streams multiplexed on one
+/// connection, each proxied to HTTP/1.1 upstreams with bodies streaming both ways, errors
+/// confined to their stream, and a drain that closes with GOAWAY without losing a stream.
+final class HTTP2DownstreamTests: TLSTestCase {
+    /// A gateway with one certificate for `a.test` in front of `body`'s upstreams.
+    private func startH2Gateway(body: String, limits: String? = nil) throws -> TLSGatewayUnderTest {
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon A", dnsNames: ["a.test"], fileName: "a")
+        return try startTLSGateway(tls: "certificates: [{cert: a.pem, key: a.key}]", body: body, limits: limits)
+    }
+
+    /// One HTTP/2 request with curl to `a.test`, for bodies too large to keep in memory.
+    private static func h2Request(
+        _ gateway: TLSGatewayUnderTest, _ path: String, method: String? = nil, body: CurlRequestBody? = nil, discardBody: Bool = false
+    ) throws -> CurlResult {
+        try Curl.run(
+            "https://a.test:\(gateway.port)\(path)", method: method, body: body, maxTime: 60, discardBody: discardBody,
+            extraArguments: [
+                "--http2", "--cacert", gateway.authority.certificatePath, "--resolve", "a.test:\(gateway.port):127.0.0.1",
+            ]
+        )
+    }
+
+    func testCurlOverTLSSpeaksHTTP2AndGetsTheBackendsBody() throws {
+        let backend = try startBackend(name: "h2-backend")
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+
+        let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
+        XCTAssertEqual(result.bodyText, "h2-backend\n")
+
+        // Upstream it is plain HTTP/1.1: `:authority` became Host, the scheme is https, and
+        // nothing connection-specific was made up on the way.
+        let report = try gateway.request("/headers", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(report.statusLine.hasPrefix("HTTP/2 200"), "\(report)")
+        let forwarded = try JSONDecoder().decode(BackendRequestReport.self, from: report.body)
+        XCTAssertEqual(forwarded.version, "HTTP/1.1")
+        XCTAssertEqual(forwarded.values("host"), ["a.test:\(gateway.port)"])
+        XCTAssertEqual(forwarded.values("x-forwarded-proto"), ["https"])
+        XCTAssertEqual(forwarded.values("x-forwarded-for"), ["127.0.0.1"])
+        XCTAssertEqual(forwarded.values("via"), ["2 pylon"])
+        for name in ["connection", "keep-alive", "te", "transfer-encoding", "upgrade"] {
+            XCTAssertEqual(forwarded.values(name), [], name)
+        }
+        // And back: no hop-by-hop field in the HTTP/2 response (curl would refuse it).
+        XCTAssertNil(report.header(named: "connection"))
+    }
+
+    func testALPNStillServesHTTP11ToClientsWithoutH2() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http1.1"])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/1.1 200"), "\(result)")
+    }
+
+    func testManyParallelStreamsOnOneConnectionAllSucceed() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        // One connection, 20 streams in flight at a time.
+        let load = try runH2Load(["-n", "200", "-c", "1", "-m", "20", "https://127.0.0.1:\(gateway.port)/bytes/10000"])
+        XCTAssertEqual(load.applicationProtocol, "h2", "\(load)")
+        XCTAssertEqual(load.succeeded, 200, "\(load)")
+        XCTAssertEqual(load.errored, 0, "\(load)")
+        XCTAssertEqual(load.statusClasses["2xx"], 200, "\(load)")
+        XCTAssertEqual(backend.receivedRequests.count, 200)
+    }
+
+    func testH2LoadOverFourConnectionsWithTenStreamsEachHasNoErrors() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let load = try runH2Load(["-n", "2000", "-c", "4", "-m", "10", "https://127.0.0.1:\(gateway.port)/"])
+        XCTAssertEqual(load.applicationProtocol, "h2", "\(load)")
+        XCTAssertEqual(load.succeeded, 2000, "\(load)")
+        XCTAssertEqual(load.failed, 0, "\(load)")
+        XCTAssertEqual(load.errored, 0, "\(load)")
+        XCTAssertEqual(load.statusClasses["2xx"], 2000, "\(load)")
+    }
+
+    func testAnUpstreamErrorFailsOnlyItsOwnStream() throws {
+        let backend = try startBackend()
+        let deadPort = try freePort()
+        let gateway = try startH2Gateway(
+            body: """
+                upstreams:
+                  live:
+                    targets: ["\(backend.address)"]
+                  dead:
+                    targets: ["127.0.0.1:\(deadPort)"]
+                routes:
+                  - {path_prefix: /dead, upstream: dead}
+                  - {path_prefix: /, upstream: live}
+
+                """
+        )
+        let failed = try gateway.request("/dead", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(failed.statusLine.hasPrefix("HTTP/2 502"), "\(failed)")
+
+        // On one connection, streams to the dead upstream get 502 while the others are served.
+        let load = try runH2Load([
+            "-n", "40", "-c", "1", "-m", "4",
+            "https://127.0.0.1:\(gateway.port)/dead", "https://127.0.0.1:\(gateway.port)/bytes/1000",
+        ])
+        XCTAssertEqual(load.errored, 0, "\(load)")
+        XCTAssertEqual(load.statusClasses["2xx"], 20, "\(load)")
+        XCTAssertEqual(load.statusClasses["5xx"], 20, "\(load)")
+    }
+
+    func testLargeUploadAndDownloadStreamThroughWithFlatMemory() throws {
+        let size = 64 << 20
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend), limits: "{max_body: 0}")
+        let warmUp = try Self.h2Request(gateway, "/bytes/300000", discardBody: true)
+        XCTAssertEqual(warmUp.exitCode, 0, "\(warmUp)")
+        Thread.sleep(forTimeInterval: 0.2)
+        let baseline = try XCTUnwrap(RSSSampler.residentKiB(of: gateway.process.pid))
+
+        let file = "\(try makeTempDirectory())/upload.bin"
+        try ProxyTestFiles.makeSparseFile(at: file, size: size)
+        let sampler = RSSSampler(pid: gateway.process.pid)
+        let upload = try Self.h2Request(gateway, "/sink", method: "POST", body: .file(file))
+        let download = try Self.h2Request(gateway, "/bytes/\(size)", discardBody: true)
+        let peak = sampler.stop()
+
+        XCTAssertTrue(upload.statusLine.hasPrefix("HTTP/2 200"), "\(upload)")
+        XCTAssertEqual(upload.bodyText, String(size), "the backend must receive every byte")
+        XCTAssertEqual(download.exitCode, 0, "\(download)")
+        XCTAssertTrue(download.statusLine.hasPrefix("HTTP/2 200"), "\(download)")
+        XCTAssertEqual(download.downloadedBytes, size, "\(download)")
+        let growth = peak.peakKiB - baseline
+        XCTAssertGreaterThan(peak.samples, 5)
+        XCTAssertLessThan(growth, 48 << 10, "pylon RSS grew by \(growth / 1024) MiB moving 64 MiB each way")
+    }
+
+    func testADrainDuringH2LoadLosesNoStartedStreamAndEndsWithGoAway() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: "drain_timeout: 10s\n" + routeEverything(to: backend))
+        let load = try startH2Load(["-n", "100000", "-c", "4", "-m", "10", "https://127.0.0.1:\(gateway.port)/slow/20"])
+        XCTAssertTrue(waitUntil(timeout: 10) { backend.receivedRequests.count > 200 })
+
+        gateway.process.signal(SIGQUIT)
+        XCTAssertEqual(gateway.process.waitForExit(timeout: 15), 0, gateway.process.logTail())
+        XCTAssertNotNil(load.waitForExit(timeout: 10), "h2load must see every connection end")
+        let result = H2LoadResult(output: load.stdoutText() + load.stderrText())
+        // Every stream h2load started was answered: the GOAWAYs only stopped new ones, which
+        // h2load counts as errored without starting them.
+        XCTAssertGreaterThan(result.started, 200, "\(result)")
+        XCTAssertEqual(result.errored, 100000 - result.started, "\(result)")
+        XCTAssertEqual(result.done, result.started, "\(result)")
+        XCTAssertEqual(result.succeeded, result.done, "\(result)")
+        XCTAssertLessThan(result.started, 100000, "the drain must have stopped the run early: \(result)")
+    }
+
+    /// Offers only h2, then sends an HTTP/1.1 request instead of the connection preface, and
+    /// prints the frames the server sent and how the connection ended.
+    private static let badPrefaceScript = #"""
+    import socket, ssl, sys
+    port, ca = int(sys.argv[1]), sys.argv[2]
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(["h2"])
+    connection = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="a.test")
+    print("alpn %s" % connection.selected_alpn_protocol(), flush=True)
+    connection.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n" + b"x" * 64)
+    connection.settimeout(10)
+    data = b""
+    try:
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        ending = "closed"
+    except socket.timeout:
+        ending = "still open"
+    except (ssl.SSLError, OSError):
+        ending = "closed"
+    offset = 0
+    while offset + 9 <= len(data):
+        length, kind = int.from_bytes(data[offset:offset + 3], "big"), data[offset + 3]
+        if kind == 7:
+            print("goaway error %d" % int.from_bytes(data[offset + 13:offset + 17], "big"), flush=True)
+        offset += 9 + length
+    print(ending, flush=True)
+    """#
+
+    func testGarbageInsteadOfThePrefaceIsClosedWithGoAwayAndLogged() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let scriptPath = "\(try testDirectory())/bad-preface.py"
+        try Data(Self.badPrefaceScript.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        let client = try startProcess(
+            executable: "python3", arguments: ["-u", scriptPath, String(gateway.port), gateway.authority.certificatePath],
+            label: "bad-preface"
+        )
+        XCTAssertNotNil(client.waitForExit(timeout: 15), client.logTail())
+        let output = client.stdoutText()
+        XCTAssertTrue(output.contains("alpn h2"), client.logTail())
+        XCTAssertTrue(output.contains("goaway error 1"), "a GOAWAY with PROTOCOL_ERROR: \(client.logTail())")
+        XCTAssertTrue(output.hasSuffix("closed\n"), client.logTail())
+        try gateway.process.waitForLog(containing: "HTTP/2 connection error")
+
+        // The server keeps serving.
+        let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
+    }
+}
