@@ -208,4 +208,75 @@ final class HTTP2DownstreamTests: TLSTestCase {
         let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
         XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
     }
+
+    func testABodyOverTheLimitIsAnswered413OnItsStream() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend), limits: "{max_body: 1KiB}")
+        let result = try Self.h2Request(gateway, "/sink", method: "POST", body: .data(Data(count: 64 * 1024)))
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 413"), "\(result)")
+        XCTAssertEqual(backend.receivedRequests.count, 0)
+        let small = try Self.h2Request(gateway, "/sink", method: "POST", body: .data(Data(count: 1000)))
+        XCTAssertEqual(small.bodyText, "1000", "\(small)")
+    }
+
+    /// Opens 500 streams and resets each at once (CVE-2023-44487), with hand-made frames:
+    /// prints the GOAWAY error code the server answered with and how the connection ended.
+    private static let rapidResetScript = #"""
+    import socket, ssl, sys
+    port, ca = int(sys.argv[1]), sys.argv[2]
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(["h2"])
+    connection = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="a.test")
+    def frame(kind, flags, stream, payload=b""):
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+    # GET https://a.test/ in HPACK: indexed :method GET, :scheme https, :path /, literal :authority.
+    block = bytes([0x82, 0x87, 0x84, 0x01, 6]) + b"a.test"
+    out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0)
+    for index in range(500):
+        stream = 1 + 2 * index
+        out += frame(1, 0x5, stream, block) + frame(3, 0, stream, (8).to_bytes(4, "big"))
+    try:
+        connection.sendall(out)
+    except OSError:
+        pass
+    connection.settimeout(10)
+    data = b""
+    try:
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        ending = "closed"
+    except socket.timeout:
+        ending = "still open"
+    except (ssl.SSLError, OSError):
+        ending = "closed"
+    offset = 0
+    while offset + 9 <= len(data):
+        length, kind = int.from_bytes(data[offset:offset + 3], "big"), data[offset + 3]
+        if kind == 7:
+            print("goaway error %d" % int.from_bytes(data[offset + 13:offset + 17], "big"), flush=True)
+        offset += 9 + length
+    print(ending, flush=True)
+    """#
+
+    func testRapidResetClosesTheConnectionWithEnhanceYourCalm() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let scriptPath = "\(try testDirectory())/rapid-reset.py"
+        try Data(Self.rapidResetScript.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        let client = try startProcess(
+            executable: "python3", arguments: ["-u", scriptPath, String(gateway.port), gateway.authority.certificatePath],
+            label: "rapid-reset"
+        )
+        XCTAssertNotNil(client.waitForExit(timeout: 20), client.logTail())
+        let output = client.stdoutText()
+        XCTAssertTrue(output.contains("goaway error 11"), "a GOAWAY with ENHANCE_YOUR_CALM: \(client.logTail())")
+        XCTAssertTrue(output.hasSuffix("closed\n"), client.logTail())
+        try gateway.process.waitForLog(containing: "HTTP/2 connection error")
+
+        let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
+    }
 }
