@@ -22,8 +22,10 @@ extension HTTP2StreamProxy {
     }
 
     func endResponse(_ exchange: ProxyExchange<Proxy.Context>) {
-        self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        // Complete before the write: the END_STREAM may close the stream's channel (and run
+        // channelInactive) before the write returns.
         exchange.response = .complete
+        self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         self.finish(exchange)
         if !exchange.requestComplete {
             // Answered before the client finished sending (413, a local answer, an

@@ -101,7 +101,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             exchange.upstreamConnection?.abandon()
             exchange.upstream = .finished
             if !self.logged {
-                let error = exchange.error ?? ProxyError(.downstreamClosed, "client reset the stream")
+                // Closed by the response's own END_STREAM, or by the client before it.
+                let error = exchange.responseComplete ? exchange.error : exchange.error ?? ProxyError(.downstreamClosed, "client reset the stream")
                 self.log(exchange, error: error)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// What an `h2load` run reported: its `requests:` and `status codes:` summary lines and the
 /// protocol it negotiated.
@@ -51,6 +52,19 @@ extension IntegrationTestCase {
     /// HTTPS listener will do.
     func startH2Load(_ arguments: [String]) throws -> PylonProcess {
         try startProcess(executable: "/usr/bin/h2load", arguments: arguments, label: "h2load")
+    }
+
+    /// A run that a GOAWAY may have cut short lost no stream: every response that came was a
+    /// success, and every failure is h2load's own: requests it never sent once the server
+    /// said GOAWAY (nghttp2 opens no stream after one; h2load counts those it had queued as
+    /// started and failed, the rest as not started).
+    func assertNoStreamLost(_ result: H2LoadResult, total: Int, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.applicationProtocol, "h2", "\(result)", file: file, line: line)
+        XCTAssertEqual(result.done, result.started, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.statusClasses["2xx"] ?? 0, result.succeeded, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.statusClasses.values.reduce(0, +), result.succeeded, "only successes answered: \(result)", file: file, line: line)
+        XCTAssertEqual(result.errored, total - result.succeeded, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.timedOut, 0, "\(result)", file: file, line: line)
     }
 
     /// Runs h2load to completion (at most `timeout` seconds) and parses its summary.
