@@ -69,6 +69,12 @@ final class HTTP2DownstreamTests: TLSTestCase {
         XCTAssertEqual(load.errored, 0, "\(load)")
         XCTAssertEqual(load.statusClasses["2xx"], 200, "\(load)")
         XCTAssertEqual(backend.receivedRequests.count, 200)
+        // `logging` ran exactly once per stream, each a success.
+        func accessLog() -> [Substring] { gateway.process.stdoutText().split(separator: "\n") }
+        XCTAssertTrue(waitUntil(timeout: 3) { accessLog().count >= 200 })
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(accessLog().count, 200)
+        XCTAssertEqual(accessLog().filter { $0.contains("status=200") && !$0.contains("error=") }.count, 200)
     }
 
     func testH2LoadOverFourConnectionsWithTenStreamsEachHasNoErrors() throws {
