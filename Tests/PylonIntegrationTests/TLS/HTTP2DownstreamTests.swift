@@ -286,4 +286,73 @@ final class HTTP2DownstreamTests: TLSTestCase {
         let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
         XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
     }
+
+    /// Opens stream 1 for `/slow/1500` with hand-made frames, answers SETTINGS and PINGs, and
+    /// prints every GOAWAY, PING, the end of stream 1 and how the connection ended, in order.
+    private static let drainObserverScript = #"""
+    import socket, ssl, sys
+    port, ca = int(sys.argv[1]), sys.argv[2]
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(["h2"])
+    connection = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="a.test")
+    def frame(kind, flags, stream, payload=b""):
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+    path = b"/slow/1500"
+    block = bytes([0x82, 0x87, 0x04, len(path)]) + path + bytes([0x01, 6]) + b"a.test"
+    connection.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0) + frame(1, 0x5, 1, block))
+    print("sent", flush=True)
+    connection.settimeout(20)
+    data = b""
+    try:
+        while True:
+            while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+                length, kind, flags = int.from_bytes(data[:3], "big"), data[3], data[4]
+                stream = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
+                payload, data = data[9:9 + length], data[9 + length:]
+                if kind == 4 and not flags & 1:
+                    connection.sendall(frame(4, 1, 0))
+                elif kind == 6 and not flags & 1:
+                    print("ping", flush=True)
+                    connection.sendall(frame(6, 1, 0, payload))
+                elif kind == 7:
+                    last = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
+                    print("goaway last=%d error=%d" % (last, int.from_bytes(payload[4:8], "big")), flush=True)
+                elif kind in (0, 1) and stream == 1 and flags & 1:
+                    print("end of stream 1", flush=True)
+                elif kind == 3:
+                    print("reset %d" % stream, flush=True)
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        print("closed", flush=True)
+    except socket.timeout:
+        print("still open", flush=True)
+    except (ssl.SSLError, OSError) as error:
+        print("closed (%s)" % error, flush=True)
+    """#
+
+    func testADrainSendsTwoGoAwaysFinishesTheStreamInFlightThenCloses() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: "drain_timeout: 10s\n" + routeEverything(to: backend))
+        let scriptPath = "\(try testDirectory())/drain-observer.py"
+        try Data(Self.drainObserverScript.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        let client = try startProcess(
+            executable: "python3", arguments: ["-u", scriptPath, String(gateway.port), gateway.authority.certificatePath],
+            label: "drain-observer"
+        )
+        XCTAssertTrue(waitUntil(timeout: 10) { backend.receivedRequests.count == 1 }, client.logTail())
+
+        gateway.process.signal(SIGQUIT)
+        XCTAssertNotNil(client.waitForExit(timeout: 15), client.logTail())
+        XCTAssertEqual(gateway.process.waitForExit(timeout: 10), 0, gateway.process.logTail())
+        let lines = client.stdoutText().split(separator: "\n").map(String.init)
+        // First "no new streams, all you sent are taken", a PING to learn when the client has
+        // seen it, then the real last stream; the stream in flight completes; then the close.
+        XCTAssertEqual(
+            lines,
+            ["sent", "goaway last=2147483647 error=0", "ping", "goaway last=1 error=0", "end of stream 1", "closed"],
+            client.logTail()
+        )
+    }
 }
