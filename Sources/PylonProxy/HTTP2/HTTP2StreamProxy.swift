@@ -37,6 +37,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     var logged = false
     var inReadCycle = false
     var readPending = false
+    var bodyTimer: Scheduled<Void>?
 
     init(
         proxy: Proxy,
@@ -97,6 +98,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
         if let exchange = self.exchange {
             exchange.upstreamConnection?.abandon()
             exchange.upstream = .finished
@@ -170,6 +173,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             closeAfterResponse: false
         )
         self.exchange = exchange
+        if framing.hasBody { self.armBodyTimer() }
         if case .contentLength(let length) = framing, let limit = self.configuration.maxRequestBody, length > limit {
             return self.fail(exchange, ProxyError(.badRequest(status: 413), "Content-Length \(length) over the limit \(limit)"))
         }
@@ -185,6 +189,11 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             exchange.discardingBody = true
             self.respondLocally(response, exchange)
         case .proceed:
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // The upstream is not asked (the expectation is removed from what it gets):
+                // the request is going there, so the client may send its body now.
+                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http2, status: .continue))), promise: nil)
+            }
             self.connectUpstream(exchange)
         }
     }
@@ -192,6 +201,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func requestBody(_ body: ByteBuffer) {
         guard let exchange = self.exchange, !exchange.requestComplete else { return }
         exchange.session.requestBodyBytes += body.readableBytes
+        exchange.lastBodyRead = .now()
         if exchange.discardingBody { return }
         if let limit = self.configuration.maxRequestBody, exchange.session.requestBodyBytes > limit {
             exchange.upstreamConnection?.abandon()
@@ -219,6 +229,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func requestEnd() {
         guard let exchange = self.exchange, !exchange.requestComplete else { return }
         exchange.requestComplete = true
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
         if exchange.discardingBody || exchange.responseComplete {
             if exchange.responseComplete { self.finish(exchange) }
             return
@@ -235,6 +247,25 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             if !self.inReadCycle { connection.flush() }
         } else if let piece {
             exchange.queuedBody.append(piece)
+        }
+    }
+
+    /// A request body that stops arriving (while Pylon itself is not holding it back) ends
+    /// the stream with 408 after the body timeout. One timer, re-checked when it fires.
+    func armBodyTimer() {
+        guard self.bodyTimer == nil, let exchange = self.exchange, !exchange.requestComplete else { return }
+        let timeout = self.configuration.bodyTimeout
+        self.bodyTimer = self.context.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.lastBodyRead + timeout) { [self] in
+            self.bodyTimer = nil
+            guard let exchange = self.exchange, !exchange.requestComplete else { return }
+            if exchange.lastBodyRead + timeout > .now() || !self.mayRead {
+                if !self.mayRead { exchange.lastBodyRead = .now() }
+                self.armBodyTimer()
+                return
+            }
+            exchange.upstreamConnection?.abandon()
+            exchange.upstream = .finished
+            self.fail(exchange, ProxyError(.badRequest(status: 408), "request body stalled for \(timeout)"))
         }
     }
 }

@@ -355,4 +355,57 @@ final class HTTP2DownstreamTests: TLSTestCase {
             client.logTail()
         )
     }
+
+    /// Opens stream 1 as a POST with `content-length: 100`, sends 10 bytes of it and stalls,
+    /// printing the end of the response on stream 1, a reset of it, and how the connection ended.
+    private static let stalledUploadScript = #"""
+    import socket, ssl, sys
+    port, ca = int(sys.argv[1]), sys.argv[2]
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(["h2"])
+    connection = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="a.test")
+    def frame(kind, flags, stream, payload=b""):
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+    # POST https://a.test/sink, content-length: 100 (HPACK: indexed :method POST, :scheme https,
+    # literal :path, :authority and content-length with indexed names).
+    block = bytes([0x83, 0x87, 0x04, 5]) + b"/sink" + bytes([0x01, 6]) + b"a.test" + bytes([0x0f, 0x0d, 3]) + b"100"
+    connection.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0) + frame(1, 0x4, 1, block) + frame(0, 0, 1, b"x" * 10))
+    connection.settimeout(10)
+    data = b""
+    try:
+        while True:
+            while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+                length, kind, flags = int.from_bytes(data[:3], "big"), data[3], data[4]
+                stream = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
+                payload, data = data[9:9 + length], data[9 + length:]
+                if kind == 4 and not flags & 1:
+                    connection.sendall(frame(4, 1, 0))
+                elif kind in (0, 1) and stream == 1 and flags & 1:
+                    print("end of stream 1", flush=True)
+                elif kind == 3 and stream == 1:
+                    print("reset 1 error=%d" % int.from_bytes(payload, "big"), flush=True)
+                    raise SystemExit
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        print("closed", flush=True)
+    except socket.timeout:
+        print("still open", flush=True)
+    """#
+
+    func testAStalledUploadIsAnswered408AfterTheBodyTimeout() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend), limits: "{body_timeout: 1s}")
+        let scriptPath = "\(try testDirectory())/stalled-upload.py"
+        try Data(Self.stalledUploadScript.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        let client = try startProcess(
+            executable: "python3", arguments: ["-u", scriptPath, String(gateway.port), gateway.authority.certificatePath],
+            label: "stalled-upload"
+        )
+        XCTAssertNotNil(client.waitForExit(timeout: 15), client.logTail())
+        // The 408 ends the response; the rest of the body is then refused with NO_ERROR.
+        XCTAssertEqual(client.stdoutText(), "end of stream 1\nreset 1 error=0\n", client.logTail())
+        XCTAssertTrue(waitUntil(timeout: 3) { gateway.process.stdoutText().contains("status=408") }, gateway.process.logTail())
+    }
 }
