@@ -113,6 +113,13 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
             )
             return
         }
+        if error is IOError {
+            // A reset or broken socket: the client went away, nothing to report at info.
+            self.logger.debug("HTTP/2 client connection failed", metadata: ["client": "\(self.remoteIP ?? "?")", "error": "\(error)"])
+            self.failed = true
+            context.close(promise: nil)
+            return
+        }
         guard Self.isConnectionError(error) else {
             self.logger.debug("HTTP/2 stream error", metadata: ["client": "\(self.remoteIP ?? "?")", "error": "\(error)"])
             return

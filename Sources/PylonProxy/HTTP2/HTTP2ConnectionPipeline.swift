@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOHTTP2
 
 /// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection:

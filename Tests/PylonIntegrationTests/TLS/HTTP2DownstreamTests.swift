@@ -408,4 +408,18 @@ final class HTTP2DownstreamTests: TLSTestCase {
         XCTAssertEqual(client.stdoutText(), "end of stream 1\nreset 1 error=0\n", client.logTail())
         XCTAssertTrue(waitUntil(timeout: 3) { gateway.process.stdoutText().contains("status=408") }, gateway.process.logTail())
     }
+
+    func testAHeaderListOverTheLimitIsRefusedAndTheServerGoesOn() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let big = String(repeating: "a", count: 48 * 1024)
+        // HPACK decoding stops at the advertised limit: the connection ends with GOAWAY.
+        let refused = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2", "-H", "X-Big: \(big)"])
+        XCTAssertNotEqual(refused.exitCode, 0, "\(refused)")
+        XCTAssertEqual(refused.status, 0, "\(refused)")
+        try gateway.process.waitForLog(containing: "ExcessivelyLargeHeaderBlock")
+        XCTAssertEqual(backend.receivedRequests.count, 0)
+        let result = try gateway.request("/hello", host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/2 200"), "\(result)")
+    }
 }
