@@ -119,6 +119,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
     /// Stops accepting, lets every connection finish its request in flight (answered
     /// with `Connection: close`), keeps idle ones open for `closeIdleAfter` so a request
     /// already on its way is still answered, and force-closes what is left at `deadline`.
+    /// HTTP/2 connections get a two-phase GOAWAY instead and close with their last stream.
     public func drain(closeIdleAfter: TimeAmount, deadline: TimeAmount) async {
         await self.stopAccepting()
         let event = ProxyDrainEvent(closeIdleAfter: closeIdleAfter)

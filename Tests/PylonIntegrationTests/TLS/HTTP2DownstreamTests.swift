@@ -49,6 +49,15 @@ final class HTTP2DownstreamTests: TLSTestCase {
         }
         // And back: no hop-by-hop field in the HTTP/2 response (curl would refuse it).
         XCTAssertNil(report.header(named: "connection"))
+
+        // A HEAD response keeps its Content-Length and carries no DATA.
+        let head = try Self.h2Request(gateway, "/bytes/1000", method: "HEAD")
+        XCTAssertEqual(head.exitCode, 0, "\(head)")
+        XCTAssertTrue(head.statusLine.hasPrefix("HTTP/2 200"), "\(head)")
+        XCTAssertEqual(head.header(named: "content-length"), "1000")
+        XCTAssertEqual(head.downloadedBytes, 0)
+        let noContent = try Self.h2Request(gateway, "/status/204")
+        XCTAssertTrue(noContent.statusLine.hasPrefix("HTTP/2 204"), "\(noContent)")
     }
 
     func testALPNStillServesHTTP11ToClientsWithoutH2() throws {
