@@ -90,9 +90,20 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
                     }
                     try sync.addHandler(NIOSSLServerHandler(context: tlsContext.sslContext))
                     try sync.addHandler(
-                        TLSServerHandshakeHandler(timeout: configuration.headerTimeout, logger: logger) { context, _ in
-                            // ALPN offers only http/1.1, so every connection speaks it.
-                            try context.pipeline.syncOperations.addHandler(makeHTTPHandler())
+                        TLSServerHandshakeHandler(timeout: configuration.headerTimeout, logger: logger) { context, protocolName in
+                            guard protocolName == "h2" else {
+                                // http/1.1, or a client that did not use ALPN.
+                                try context.pipeline.syncOperations.addHandler(makeHTTPHandler())
+                                return
+                            }
+                            try HTTP2ConnectionPipeline.install(
+                                on: context.channel,
+                                proxy: proxy,
+                                configuration: configuration,
+                                pool: pools.pool(for: channel.eventLoop),
+                                listenerName: listener.name,
+                                logger: logger
+                            )
                         }
                     )
                 }
@@ -108,6 +119,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
     /// Stops accepting, lets every connection finish its request in flight (answered
     /// with `Connection: close`), keeps idle ones open for `closeIdleAfter` so a request
     /// already on its way is still answered, and force-closes what is left at `deadline`.
+    /// HTTP/2 connections get a two-phase GOAWAY instead and close with their last stream.
     public func drain(closeIdleAfter: TimeAmount, deadline: TimeAmount) async {
         await self.stopAccepting()
         let event = ProxyDrainEvent(closeIdleAfter: closeIdleAfter)

@@ -8,8 +8,9 @@ struct TLSServerContext: Sendable {
     /// TLS 1.2 suites: ECDHE key exchange with AEAD ciphers only (forward secrecy, no CBC,
     /// no static RSA). TLS 1.3 suites are BoringSSL's fixed, all-AEAD set.
     static let tls12CipherSuites = "ECDHE+AESGCM:ECDHE+CHACHA20"
-    /// Protocols offered in ALPN, in order of preference. Only what the server speaks.
-    static let applicationProtocols = ["http/1.1"]
+    /// Protocols offered in ALPN, in order of preference. Only what the server speaks:
+    /// HTTP/2 first, HTTP/1.1 for clients without it (and without ALPN at all).
+    static let applicationProtocols = ["h2", "http/1.1"]
 
     let sslContext: NIOSSLContext
 

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// HTTPS listeners: certificates chosen by SNI with a default, TLS 1.2 and 1.3 only, ALPN
-/// `http/1.1`, and a plain listener that redirects to HTTPS.
+/// `h2` then `http/1.1`, and a plain listener that redirects to HTTPS.
 final class TLSListenerTests: TLSTestCase {
     /// Two certificates, the second the default: `a.test` and `b.test` (and `*.b.test`).
     private func startTwoCertificateGateway(backend: TestBackend) throws -> TLSGatewayUnderTest {
@@ -51,17 +51,18 @@ final class TLSListenerTests: TLSTestCase {
         XCTAssertTrue(gateway.process.isRunning)
     }
 
-    func testALPNSettlesOnHTTP11AndNeverOffersH2() throws {
+    func testALPNPrefersH2AndStillOffersHTTP11() throws {
         let backend = try startBackend()
         let gateway = try startTwoCertificateGateway(backend: backend)
-        let both = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["h2", "http/1.1"])
-        XCTAssertEqual(both.negotiatedProtocol, "http/1.1", both.output)
-        let h2Only = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["h2"])
-        XCTAssertNil(h2Only.negotiatedProtocol, h2Only.output)
-        // curl offers h2 first; it must end up speaking HTTP/1.1.
-        let result = try gateway.request(host: "a.test", extraArguments: ["--http2"])
-        XCTAssertEqual(result.status, 200, "\(result)")
-        XCTAssertTrue(result.statusLine.hasPrefix("HTTP/1.1 "), result.statusLine)
+        let both = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["http/1.1", "h2"])
+        XCTAssertEqual(both.negotiatedProtocol, "h2", both.output)
+        let http11Only = try TLSClientProbe.handshake(port: gateway.port, serverName: "a.test", alpn: ["http/1.1"])
+        XCTAssertEqual(http11Only.negotiatedProtocol, "http/1.1", http11Only.output)
+        // curl offers h2 first and speaks it; told to use HTTP/1.1, it still can.
+        let h2 = try gateway.request(host: "a.test", extraArguments: ["--http2"])
+        XCTAssertTrue(h2.statusLine.hasPrefix("HTTP/2 200"), "\(h2)")
+        let http11 = try gateway.request(host: "a.test", extraArguments: ["--http1.1"])
+        XCTAssertTrue(http11.statusLine.hasPrefix("HTTP/1.1 200"), "\(http11)")
     }
 
     func testTLS12And13AreServedAndTLS11IsRefused() throws {

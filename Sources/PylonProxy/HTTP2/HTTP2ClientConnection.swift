@@ -1,0 +1,274 @@
+import Logging
+import NIOCore
+import NIOHTTP2
+
+/// Sits on an HTTP/2 client connection behind `NIOHTTP2Handler` and looks after the
+/// connection as a whole: the client details every stream shares (addresses looked up
+/// once, the PROXY protocol source), the streams that are open, the idle timeout, the
+/// graceful close on a drain, and closing after connection errors.
+///
+/// Graceful close (RFC 9113 §6.8) in two phases, so no stream the client already sent is
+/// refused: first a GOAWAY with the highest possible stream ID and a PING; once the PING's
+/// ACK shows the client has seen that GOAWAY (or after `finalGoAwayDelay` if it never
+/// answers), a second GOAWAY with the last stream actually opened. Streams up to it are
+/// finished; the connection closes when the last one is done (or at the server's drain
+/// deadline).
+///
+/// The first GOAWAY is written below `NIOHTTP2Handler`, as a fixed 17-byte frame: once
+/// nio-http2 (1.46) has *sent* any GOAWAY it refuses every new stream, even one the client
+/// opened before it saw the GOAWAY, which would defeat the first phase. The second goes
+/// through nio-http2 like every other frame, so its state machine knows the real limit.
+final class HTTP2ClientConnection: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias InboundOut = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    /// How long the client has to acknowledge the PING after the first GOAWAY.
+    static var finalGoAwayDelay: TimeAmount { .seconds(1) }
+
+    private enum Closing {
+        case open
+        /// The first GOAWAY and its PING are out.
+        case awaitingPingAck
+        /// The final GOAWAY is out: the connection closes with its last stream.
+        case finalGoAwaySent
+    }
+
+    private let logger: Logger
+    private let idleTimeout: TimeAmount
+    private let eventLoop: any EventLoop
+    private(set) var remoteAddress: SocketAddress?
+    private(set) var remoteIP: String?
+    private(set) var localAddress: SocketAddress?
+    private(set) var proxyProtocolSource: SocketAddress?
+    private(set) var proxyProtocolSourceIP: String?
+    /// Streams started on this connection so far.
+    var streamsStarted = 0
+
+    private var context: ChannelHandlerContext?
+    private var openStreams = 0
+    private var lastStreamID = HTTP2StreamID(0)
+    private var closing = Closing.open
+    private let pingData = HTTP2PingData(withInteger: UInt64.random(in: .min ... .max))
+    private var goAwayTimer: Scheduled<Void>?
+    /// When the connection has had no stream since, and its timer (re-checked when it fires).
+    private var idleSince: NIODeadline? = .now()
+    private var idleTimer: Scheduled<Void>?
+    private var failed = false
+
+    init(logger: Logger, idleTimeout: TimeAmount, eventLoop: any EventLoop) {
+        self.logger = logger
+        self.idleTimeout = idleTimeout
+        self.eventLoop = eventLoop
+    }
+
+    /// Tells this connection about nio-http2's streams; pass it to `NIOHTTP2Handler`.
+    var streamDelegate: StreamDelegate { StreamDelegate(self) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.remoteAddress = context.channel.remoteAddress
+        self.remoteIP = self.remoteAddress?.ipAddress
+        self.localAddress = context.channel.localAddress
+        self.armIdleTimer()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelTimers()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .ping(let data, ack: true) = self.unwrapInboundIn(data).payload, data == self.pingData,
+            case .awaitingPingAck = self.closing
+        {
+            self.sendFinalGoAway()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ProxyDrainEvent:
+            self.beginGracefulClose()
+        case let header as ProxyProtocolHeader:
+            self.proxyProtocolSource = header.source
+            self.proxyProtocolSourceIP = header.source?.ipAddress
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let streamError = error as? NIOHTTP2Errors.StreamError {
+            // nio-http2 reset that stream; the others go on.
+            self.logger.debug(
+                "HTTP/2 stream error",
+                metadata: ["client": "\(self.remoteIP ?? "?")", "stream": "\(streamError.streamID)", "error": "\(streamError.baseError)"]
+            )
+            return
+        }
+        if error is IOError {
+            // A reset or broken socket: the client went away, nothing to report at info.
+            self.logger.debug("HTTP/2 client connection failed", metadata: ["client": "\(self.remoteIP ?? "?")", "error": "\(error)"])
+            self.failed = true
+            context.close(promise: nil)
+            return
+        }
+        guard Self.isConnectionError(error) else {
+            self.logger.debug("HTTP/2 stream error", metadata: ["client": "\(self.remoteIP ?? "?")", "error": "\(error)"])
+            return
+        }
+        guard !self.failed else { return }
+        self.failed = true
+        self.logger.info(
+            "HTTP/2 connection error; closing",
+            metadata: ["client": "\(self.remoteAddress?.ipAddressAndPort ?? "?")", "error": "\(Self.describe(error))"]
+        )
+        // nio-http2 wrote a GOAWAY with the error code before reporting the error.
+        self.closeAfterFlush()
+    }
+
+    // MARK: Streams
+
+    fileprivate func streamCreated(_ id: HTTP2StreamID) {
+        self.openStreams += 1
+        self.lastStreamID = max(self.lastStreamID, id)
+        self.idleSince = nil
+    }
+
+    fileprivate func streamClosed(_ id: HTTP2StreamID) {
+        self.openStreams -= 1
+        guard self.openStreams == 0 else { return }
+        switch self.closing {
+        case .finalGoAwaySent:
+            self.closeAfterFlush()
+        case .open:
+            self.idleSince = .now()
+            self.armIdleTimer()
+        case .awaitingPingAck:
+            break
+        }
+    }
+
+    // MARK: Graceful close
+
+    private func beginGracefulClose() {
+        guard case .open = self.closing, let context = self.context else { return }
+        self.closing = .awaitingPingAck
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        if let frameHandler = try? context.pipeline.syncOperations.context(handlerType: NIOHTTP2Handler.self) {
+            frameHandler.writeAndFlush(NIOAny(Self.goAwayWithMaximumStreamID), promise: nil)
+        }
+        context.writeAndFlush(self.wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .ping(self.pingData, ack: false))), promise: nil)
+        self.goAwayTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.finalGoAwayDelay) { [self] in
+            self.goAwayTimer = nil
+            if case .awaitingPingAck = self.closing { self.sendFinalGoAway() }
+        }
+    }
+
+    private func sendFinalGoAway() {
+        guard let context = self.context else { return }
+        self.closing = .finalGoAwaySent
+        self.goAwayTimer?.cancel()
+        self.goAwayTimer = nil
+        let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: self.lastStreamID, errorCode: .noError, opaqueData: nil))
+        context.writeAndFlush(self.wrapOutboundOut(goAway), promise: nil)
+        if self.openStreams == 0 { self.closeAfterFlush() }
+    }
+
+    /// GOAWAY, last stream 2^31-1, NO_ERROR: "no new streams, but all you sent are taken".
+    private static var goAwayWithMaximumStreamID: ByteBuffer {
+        ByteBuffer(bytes: [
+            0x00, 0x00, 0x08,  // length
+            0x07,  // type GOAWAY
+            0x00,  // flags
+            0x00, 0x00, 0x00, 0x00,  // stream 0
+            0x7F, 0xFF, 0xFF, 0xFF,  // last stream ID
+            0x00, 0x00, 0x00, 0x00,  // NO_ERROR
+        ])
+    }
+
+    /// Closes on the next loop tick: a stream's last frame, or the GOAWAY, may still sit in
+    /// nio-http2's buffer until the flush that follows the event that got us here.
+    private func closeAfterFlush() {
+        guard let context = self.context else { return }
+        context.flush()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute { loopBound.value.close(promise: nil) }
+    }
+
+    // MARK: Idle timeout
+
+    /// One timer, re-checked when it fires: streams opening and closing only move `idleSince`.
+    private func armIdleTimer() {
+        guard self.idleTimer == nil, let idleSince = self.idleSince, let context = self.context else { return }
+        self.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: idleSince + self.idleTimeout) { [self] in
+            self.idleTimer = nil
+            guard case .open = self.closing, let idleSince = self.idleSince, self.openStreams == 0 else { return }
+            if idleSince + self.idleTimeout <= .now() {
+                self.beginGracefulClose()
+            } else {
+                self.armIdleTimer()
+            }
+        }
+    }
+
+    private func cancelTimers() {
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        self.goAwayTimer?.cancel()
+        self.goAwayTimer = nil
+    }
+
+    // MARK: Errors
+
+    /// Errors after which nio-http2 has sent a GOAWAY and will not read the connection
+    /// further: a bad preface, undecodable frames, and the abuse limits.
+    private static func isConnectionError(_ error: any Error) -> Bool {
+        switch error {
+        case is NIOHTTP2Errors.BadClientMagic, is NIOHTTP2Errors.MissingPreface, is NIOHTTP2Errors.UnableToParseFrame,
+            is NIOHTTP2Errors.ExcessivelyLargeHeaderBlock, is NIOHTTP2Errors.ExcessiveContinuationFrames,
+            is NIOHTTP2Errors.ExcessiveRSTFrames, is NIOHTTP2Errors.ExcessiveStreamErrors,
+            is NIOHTTP2Errors.ExcessiveEmptyDataFrames, is NIOHTTP2Errors.ExcessiveOutboundFrameBuffering,
+            is NIOHTTP2Errors.ExcessiveControlFrames, is NIOHTTP2Errors.ExcessiveNumberOfGlitches:
+            return true
+        default:
+            // Anything that is not nio-http2's (socket errors) ends the connection too.
+            return !(error is any NIOHTTP2Error)
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case is NIOHTTP2Errors.BadClientMagic: "not an HTTP/2 connection preface"
+        case is NIOHTTP2Errors.ExcessiveRSTFrames: "too many stream resets (rapid reset)"
+        default: "\(error)"
+        }
+    }
+}
+
+extension HTTP2ClientConnection {
+    /// Hands nio-http2's stream lifecycle to the connection; always called on its event loop.
+    struct StreamDelegate: NIOHTTP2StreamDelegate {
+        private let connection: NIOLoopBound<HTTP2ClientConnection>
+
+        fileprivate init(_ connection: HTTP2ClientConnection) {
+            self.connection = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        }
+
+        func streamCreated(_ id: HTTP2StreamID, channel: any Channel) {
+            self.connection.value.streamCreated(id)
+        }
+
+        func streamClosed(_ id: HTTP2StreamID, channel: any Channel) {
+            self.connection.value.streamClosed(id)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Logging
+import NIOCore
+import NIOHTTP2
+
+/// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection:
+/// nio-http2's frame handler and stream multiplexer (with the limits of
+/// `HTTP2ServerLimits`), the connection handler (client details every stream shares,
+/// idle timeout, the two-phase GOAWAY of a drain), and one `HTTP2StreamProxy` per stream.
+enum HTTP2ConnectionPipeline {
+    static func install<Proxy: ProxyHTTP>(
+        on channel: any Channel,
+        proxy: Proxy,
+        configuration: ProxyServerConfiguration,
+        pool: UpstreamPool,
+        listenerName: String,
+        logger: Logger
+    ) throws {
+        let connection = HTTP2ClientConnection(logger: logger, idleTimeout: configuration.idleTimeout, eventLoop: channel.eventLoop)
+        // Streams run on the connection's event loop, so the pool and the connection's
+        // state are only ever touched there.
+        let shared = NIOLoopBound((connection, pool), eventLoop: channel.eventLoop)
+        let http2 = NIOHTTP2Handler(
+            mode: .server,
+            eventLoop: channel.eventLoop,
+            connectionConfiguration: HTTP2ServerLimits.connection(configuration),
+            streamConfiguration: HTTP2ServerLimits.stream(),
+            streamDelegate: connection.streamDelegate
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let (connection, pool) = shared.value
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(
+                    HTTP2StreamProxy(
+                        proxy: proxy,
+                        configuration: configuration,
+                        pool: pool,
+                        listenerName: listenerName,
+                        connection: connection,
+                        logger: logger
+                    )
+                )
+            }
+        }
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(http2)
+        try sync.addHandler(connection)
+    }
+}

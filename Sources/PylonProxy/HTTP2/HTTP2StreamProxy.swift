@@ -1,0 +1,271 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+
+/// Serves one HTTP/2 stream: runs its request through the `ProxyHTTP` phases and the
+/// event loop's upstream pool, to an HTTP/1.1 upstream, streaming both bodies.
+///
+/// It sits in the stream's child channel behind `HTTP2FramePayloadToHTTP1ServerCodec`.
+/// Flow control is the stream's own: request body is only read from the stream (and so
+/// only acknowledged to the client with WINDOW_UPDATEs) while the upstream is writable,
+/// and the upstream is only read while the stream is writable, which it stops being when
+/// the client's window is used up.
+final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Body bytes held while an upstream connection is being set up before reading pauses.
+    static var maxQueuedBodyBytes: Int { 256 * 1024 }
+    /// Connect attempts per request, retries included, whatever `failToConnect` says.
+    static var maxConnectAttempts: Int { 8 }
+
+    let proxy: Proxy
+    let configuration: ProxyServerConfiguration
+    let pool: UpstreamPool
+    let listenerName: String
+    let connection: HTTP2ClientConnection
+    let logger: Logger
+
+    var context: ChannelHandlerContext!
+    /// A request head whose framing is not known yet: HEADERS with END_STREAM reach this
+    /// handler as a head immediately followed by its end, in the same read.
+    var pendingHead: HTTPRequestHead?
+    var exchange: ProxyExchange<Proxy.Context>?
+    /// `logging` ran for this stream's request.
+    var logged = false
+    var inReadCycle = false
+    var readPending = false
+    var bodyTimer: Scheduled<Void>?
+
+    init(
+        proxy: Proxy,
+        configuration: ProxyServerConfiguration,
+        pool: UpstreamPool,
+        listenerName: String,
+        connection: HTTP2ClientConnection,
+        logger: Logger
+    ) {
+        self.proxy = proxy
+        self.configuration = configuration
+        self.pool = pool
+        self.listenerName = listenerName
+        self.connection = connection
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inReadCycle = true
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.pendingHead = head
+        case .body(let body):
+            self.startPendingExchange(hasBody: true)
+            self.requestBody(body)
+        case .end:
+            // Trailers are not forwarded: HTTP/1.1 upstreams would need a chunked body for them.
+            self.startPendingExchange(hasBody: false)
+            self.requestEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.inReadCycle = false
+        self.startPendingExchange(hasBody: true)
+        self.exchange?.upstreamConnection?.flush()
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.mayRead {
+            context.read()
+        } else {
+            self.readPending = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.exchange?.upstreamConnection?.setReadPaused(!context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
+        if let exchange = self.exchange {
+            exchange.upstreamConnection?.abandon()
+            exchange.upstream = .finished
+            if !self.logged {
+                // Closed by the response's own END_STREAM, or by the client before it.
+                let error = exchange.responseComplete ? exchange.error : exchange.error ?? ProxyError(.downstreamClosed, "client reset the stream")
+                self.log(exchange, error: error)
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The stream was reset (by the client or by nio-http2 for a protocol error):
+        // channelInactive follows and cleans up.
+        if self.exchange?.error == nil { self.exchange?.error = ProxyError(.downstreamClosed, "stream failed: \(error)") }
+        context.close(promise: nil)
+    }
+
+    // MARK: Reading the request
+
+    /// Whether the stream may be read now.
+    var mayRead: Bool {
+        guard let exchange = self.exchange, !exchange.requestComplete else { return true }
+        switch exchange.upstream {
+        case .connecting: return exchange.queuedBodyBytes < Self.maxQueuedBodyBytes
+        case .attached(let connection): return connection.isWritable
+        case .none, .finished: return true
+        }
+    }
+
+    func resumeReading() {
+        if !self.inReadCycle { self.exchange?.upstreamConnection?.flush() }
+        if self.readPending, self.mayRead {
+            self.readPending = false
+            self.context.read()
+        }
+    }
+
+    func startPendingExchange(hasBody: Bool) {
+        guard let head = self.pendingHead else { return }
+        self.pendingHead = nil
+        let framing: RequestFraming
+        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }) {
+            framing = length > 0 ? .contentLength(length) : .none
+        } else {
+            framing = hasBody ? .chunked : .none
+        }
+        self.startExchange(head, framing: framing)
+    }
+
+    func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {
+        let connection = self.connection
+        let session = ProxySession(
+            request: head,
+            clientAddress: connection.remoteAddress,
+            clientIP: connection.remoteIP,
+            proxyProtocolSource: connection.proxyProtocolSource,
+            proxyProtocolSourceIP: connection.proxyProtocolSourceIP,
+            localAddress: connection.localAddress,
+            listenerName: self.listenerName,
+            scheme: "https",
+            eventLoop: self.context.eventLoop,
+            requestIndexOnConnection: connection.streamsStarted
+        )
+        connection.streamsStarted += 1
+        let exchange = ProxyExchange(
+            session: session,
+            context: self.proxy.makeContext(),
+            requestFraming: framing,
+            closeAfterResponse: false
+        )
+        self.exchange = exchange
+        if framing.hasBody { self.armBodyTimer() }
+        if case .contentLength(let length) = framing, let limit = self.configuration.maxRequestBody, length > limit {
+            return self.fail(exchange, ProxyError(.badRequest(status: 413), "Content-Length \(length) over the limit \(limit)"))
+        }
+        let decision: RequestFilterResult
+        do {
+            try self.proxy.earlyRequestFilter(exchange.session, &exchange.context)
+            decision = try self.proxy.requestFilter(exchange.session, &exchange.context)
+        } catch {
+            return self.fail(exchange, ProxyError(.phase, "request filter: \(error)"))
+        }
+        switch decision {
+        case .respond(let response):
+            exchange.discardingBody = true
+            self.respondLocally(response, exchange)
+        case .proceed:
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // The upstream is not asked (the expectation is removed from what it gets):
+                // the request is going there, so the client may send its body now.
+                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http2, status: .continue))), promise: nil)
+            }
+            self.connectUpstream(exchange)
+        }
+    }
+
+    func requestBody(_ body: ByteBuffer) {
+        guard let exchange = self.exchange, !exchange.requestComplete else { return }
+        exchange.session.requestBodyBytes += body.readableBytes
+        exchange.lastBodyRead = .now()
+        if exchange.discardingBody { return }
+        if let limit = self.configuration.maxRequestBody, exchange.session.requestBodyBytes > limit {
+            exchange.upstreamConnection?.abandon()
+            exchange.upstream = .finished
+            return self.fail(exchange, ProxyError(.badRequest(status: 413), "request body over the limit \(limit)"))
+        }
+        var piece: ByteBuffer? = body
+        do {
+            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
+        } catch {
+            return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
+        }
+        guard let piece else { return }
+        switch exchange.upstream {
+        case .attached(let connection):
+            connection.write(.body(.byteBuffer(piece)))
+        case .connecting:
+            exchange.queuedBody.append(piece)
+            exchange.queuedBodyBytes += piece.readableBytes
+        case .none, .finished:
+            break
+        }
+    }
+
+    func requestEnd() {
+        guard let exchange = self.exchange, !exchange.requestComplete else { return }
+        exchange.requestComplete = true
+        self.bodyTimer?.cancel()
+        self.bodyTimer = nil
+        if exchange.discardingBody || exchange.responseComplete {
+            if exchange.responseComplete { self.finish(exchange) }
+            return
+        }
+        var piece: ByteBuffer? = nil
+        do {
+            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
+        } catch {
+            return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
+        }
+        if let connection = exchange.upstreamConnection {
+            if let piece { connection.write(.body(.byteBuffer(piece))) }
+            connection.write(.end(nil))
+            if !self.inReadCycle { connection.flush() }
+        } else if let piece {
+            exchange.queuedBody.append(piece)
+        }
+    }
+
+    /// A request body that stops arriving (while Pylon itself is not holding it back) ends
+    /// the stream with 408 after the body timeout. One timer, re-checked when it fires.
+    func armBodyTimer() {
+        guard self.bodyTimer == nil, let exchange = self.exchange, !exchange.requestComplete else { return }
+        let timeout = self.configuration.bodyTimeout
+        self.bodyTimer = self.context.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.lastBodyRead + timeout) { [self] in
+            self.bodyTimer = nil
+            guard let exchange = self.exchange, !exchange.requestComplete else { return }
+            if exchange.lastBodyRead + timeout > .now() || !self.mayRead {
+                if !self.mayRead { exchange.lastBodyRead = .now() }
+                self.armBodyTimer()
+                return
+            }
+            exchange.upstreamConnection?.abandon()
+            exchange.upstream = .finished
+            self.fail(exchange, ProxyError(.badRequest(status: 408), "request body stalled for \(timeout)"))
+        }
+    }
+}
