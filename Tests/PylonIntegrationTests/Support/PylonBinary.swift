@@ -19,6 +19,15 @@ enum PylonBinary {
         )
     }
 
+    /// The configuration these tests were built in, which names the build directory.
+    static var buildConfiguration: String {
+        #if DEBUG
+        "debug"
+        #else
+        "release"
+        #endif
+    }
+
     /// `<package root>` derived from `sourceFile` (this file by default).
     static func packageRoot(sourceFile: String = #filePath) -> URL {
         var url = URL(fileURLWithPath: sourceFile)
@@ -42,12 +51,7 @@ enum PylonBinary {
             let buildDirectory = URL(fileURLWithPath: testExecutable).deletingLastPathComponent()
             candidates.append(buildDirectory.appendingPathComponent("pylon").path)
         }
-        #if DEBUG
-        let configuration = "debug"
-        #else
-        let configuration = "release"
-        #endif
-        candidates.append(packageRoot(sourceFile: sourceFile).appendingPathComponent(".build/\(configuration)/pylon").path)
+        candidates.append(packageRoot(sourceFile: sourceFile).appendingPathComponent(".build/\(buildConfiguration)/pylon").path)
         for candidate in candidates where fileManager.isExecutableFile(atPath: candidate) {
             return candidate
         }

@@ -135,7 +135,7 @@ final class ProcessSupportSelfTests: IntegrationTestCase {
         XCTAssertEqual(try PylonBinary.locate(environment: [:], testExecutable: "\(directory)/pylonPackageTests.xctest", sourceFile: "/x/Tests/PylonIntegrationTests/Support/F.swift"), fake)
         XCTAssertThrowsError(try PylonBinary.locate(environment: ["PYLON_BINARY": "\(directory)/missing"], testExecutable: nil, sourceFile: "/x/a/b/c/d.swift"))
         XCTAssertThrowsError(try PylonBinary.locate(environment: [:], testExecutable: "/nonexistent/x.xctest", sourceFile: "/root/Tests/PylonIntegrationTests/Support/F.swift")) { error in
-            XCTAssertTrue("\(error)".contains("/root/.build/debug/pylon"), "\(error)")
+            XCTAssertTrue("\(error)".contains("/root/.build/\(PylonBinary.buildConfiguration)/pylon"), "\(error)")
         }
         XCTAssertEqual(PylonBinary.packageRoot(sourceFile: "/r/Tests/PylonIntegrationTests/Support/F.swift").path, "/r")
     }
