@@ -33,40 +33,23 @@ public struct HTTP1RequestParser: Sendable {
 
     private enum State: Sendable {
         case head
-        case fixedBody(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
+        case body(HTTP1BodyDecoder)
     }
-
-    /// Longest chunk-size line we accept, extensions included: generous for real
-    /// clients, small enough that a never-ending line cannot pin memory.
-    static let maxChunkSizeLine = 4096
 
     public let limits: Limits
     private var state: State = .head
-    /// Bytes of trailer lines consumed so far for the current message.
-    private var trailerBytes = 0
-    /// Set when a body-less head or the last body byte was handed out: `.end` is next.
+    /// Set when a body-less head was handed out: `.end` is next.
     private var pendingEnd = false
-    /// Where the scan of an incomplete head stopped; offsets are from the buffer's
-    /// reader index, which does not move until the whole head has arrived.
-    private var headScan = HeadScan()
-
-    private struct HeadScan: Sendable {
-        var scanned = 0
-        var lineStart = 0
-        var firstLineEnd: Int? = nil
-    }
+    private var headScanner: HeadScanner
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
+        self.headScanner = HeadScanner(maxStartLine: limits.maxRequestLine, maxFieldBytes: limits.maxHeaderBytes)
     }
 
     /// True between messages: nothing of the next request has been consumed yet.
     public var isAtMessageStart: Bool {
-        if case .head = self.state { return !self.pendingEnd && self.headScan.scanned == 0 }
+        if case .head = self.state { return !self.pendingEnd && self.headScanner.isAtStart }
         return false
     }
 
@@ -79,35 +62,22 @@ public struct HTTP1RequestParser: Sendable {
         switch self.state {
         case .head:
             return try self.parseHead(&buffer)
-        case .fixedBody(let remaining):
-            if buffer.readableBytes == 0 { return nil }
-            let n = min(remaining, buffer.readableBytes)
-            let slice = buffer.readSlice(length: n)!
-            if n == remaining {
-                self.state = .head
-                // The body is complete; `.end` comes from the next call: one event at a time.
-                self.pendingEnd = true
-            } else {
-                self.state = .fixedBody(remaining: remaining - n)
+        case .body(var decoder):
+            // Moved out of `state` while it works, so its storage is not copied on write.
+            self.state = .head
+            let event = try decoder.next(&buffer)
+            switch event {
+            case .body(let piece):
+                self.state = .body(decoder)
+                return .body(piece)
+            case .end:
+                // Request trailers are validated and dropped: nothing upstream of an
+                // HTTP/1.1 request consumes them.
+                return .end
+            case nil:
+                self.state = .body(decoder)
+                return nil
             }
-            return .body(slice)
-        case .chunkSize:
-            return try self.parseChunkSize(&buffer)
-        case .chunkData(let remaining):
-            if buffer.readableBytes == 0 { return nil }
-            let n = min(remaining, buffer.readableBytes)
-            let slice = buffer.readSlice(length: n)!
-            self.state = n == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - n)
-            return .body(slice)
-        case .chunkDataEnd:
-            guard buffer.readableBytes >= 2 else { return nil }
-            guard buffer.readInteger(as: UInt16.self) == 0x0D0A else {
-                throw .badRequest("chunk data not followed by CRLF")
-            }
-            self.state = .chunkSize
-            return try self.parseChunkSize(&buffer)
-        case .trailers:
-            return try self.parseTrailers(&buffer)
         }
     }
 
@@ -118,76 +88,42 @@ public struct HTTP1RequestParser: Sendable {
 extension HTTP1RequestParser {
     private mutating func parseHead(_ buffer: inout ByteBuffer) throws(RequestParseError) -> Event? {
         // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
-        while self.headScan.scanned == 0, buffer.readableBytesView.first == UInt8(ascii: "\r") {
+        while self.headScanner.isAtStart, buffer.readableBytesView.first == UInt8(ascii: "\r") {
             guard buffer.readableBytes >= 2 else { return nil }
             guard buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A else {
                 throw .badRequest("bare CR before request line")
             }
             buffer.moveReaderIndex(forwardBy: 2)
         }
-        guard let headLength = try self.findHeadEnd(buffer) else { return nil }
+        let headLength: Int
+        do {
+            guard let length = try self.headScanner.headLength(in: buffer) else { return nil }
+            headLength = length
+        } catch {
+            throw self.requestError(error)
+        }
         let headBytes = buffer.readSlice(length: headLength)!
-        self.headScan = HeadScan()
+        self.headScanner.reset()
         let (head, framing) = try Self.parseHeadBytes(headBytes)
         switch framing {
         case .none, .contentLength(0):
             self.pendingEnd = true
             return .head(head, .none)
         case .contentLength(let n):
-            self.state = .fixedBody(remaining: n)
+            self.state = .body(HTTP1BodyDecoder(.contentLength(n), maxTrailerBytes: self.limits.maxHeaderBytes))
         case .chunked:
-            self.state = .chunkSize
-            self.trailerBytes = 0
+            self.state = .body(HTTP1BodyDecoder(.chunked, maxTrailerBytes: self.limits.maxHeaderBytes))
         }
         return .head(head, framing)
     }
 
-    /// Finds the length of a complete head (through its empty line), or checks the
-    /// limits against what has arrived so far and remembers how far it looked.
-    private mutating func findHeadEnd(_ buffer: ByteBuffer) throws(RequestParseError) -> Int? {
-        let limits = self.limits
-        var scan = self.headScan
-        let result: Result<Int?, RequestParseError> = buffer.withUnsafeReadableBytes { bytes in
-            var i = scan.scanned
-            defer { scan.scanned = i }
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte == UInt8(ascii: "\n") {
-                    guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else {
-                        return .failure(.badRequest("bare LF line ending"))
-                    }
-                    if let firstLineEnd = scan.firstLineEnd {
-                        if i - firstLineEnd > limits.maxHeaderBytes {
-                            return .failure(.headersTooLarge(limit: limits.maxHeaderBytes))
-                        }
-                        if i - scan.lineStart == 1 { return .success(i + 1) }
-                    } else {
-                        if i - 1 > limits.maxRequestLine { return .failure(.uriTooLong(limit: limits.maxRequestLine)) }
-                        scan.firstLineEnd = i
-                    }
-                    scan.lineStart = i + 1
-                } else if byte == UInt8(ascii: "\r") {
-                    // A CR must be followed by LF; look again next time if it is the last byte.
-                    guard i + 1 < bytes.count else { return .success(nil) }
-                    guard bytes[i + 1] == UInt8(ascii: "\n") else {
-                        return .failure(.badRequest("bare CR in head"))
-                    }
-                }
-                if let firstLineEnd = scan.firstLineEnd {
-                    if i - firstLineEnd > limits.maxHeaderBytes {
-                        return .failure(.headersTooLarge(limit: limits.maxHeaderBytes))
-                    }
-                } else if i >= limits.maxRequestLine, !(i == limits.maxRequestLine && byte == UInt8(ascii: "\r")) {
-                    // Byte i is the (i+1)th of the line: over the limit unless it is the CR
-                    // right after a line of exactly the maximum length.
-                    return .failure(.uriTooLong(limit: limits.maxRequestLine))
-                }
-                i += 1
-            }
-            return .success(nil)
+    private func requestError(_ failure: HeadScanner.Failure) -> RequestParseError {
+        switch failure {
+        case .bareLF: .badRequest("bare LF line ending")
+        case .bareCR: .badRequest("bare CR in head")
+        case .startLineTooLong: .uriTooLong(limit: self.limits.maxRequestLine)
+        case .fieldsTooLarge: .headersTooLarge(limit: self.limits.maxHeaderBytes)
         }
-        self.headScan = scan
-        return try result.get()
     }
 
     /// Parses a complete head: request line, field lines, empty line.
@@ -203,99 +139,5 @@ extension HTTP1RequestParser {
             }
         }
         return try parsed.get()
-    }
-}
-
-// MARK: - Chunked body
-
-extension HTTP1RequestParser {
-    private mutating func parseChunkSize(_ buffer: inout ByteBuffer) throws(RequestParseError) -> Event? {
-        guard let lineEnd = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > Self.maxChunkSizeLine { throw .badRequest("chunk size line too long") }
-            return nil
-        }
-        let lineLength = lineEnd - buffer.readerIndex + 1
-        guard lineLength <= Self.maxChunkSizeLine else { throw .badRequest("chunk size line too long") }
-        let line = buffer.readSlice(length: lineLength)!
-        let size = try Self.chunkSize(line)
-        if size == 0 {
-            self.state = .trailers
-            return try self.parseTrailers(&buffer)
-        }
-        self.state = .chunkData(remaining: size)
-        return try self.next(&buffer)
-    }
-
-    /// `chunk-size [ chunk-ext ] CRLF` with the size in hex, at most 15 digits so it fits an Int.
-    static func chunkSize(_ line: ByteBuffer) throws(RequestParseError) -> Int {
-        let view = line.readableBytesView
-        guard view.count >= 2, view[view.endIndex - 2] == UInt8(ascii: "\r") else {
-            throw .badRequest("chunk size line not ended by CRLF")
-        }
-        var size = 0
-        var digits = 0
-        var index = view.startIndex
-        let end = view.endIndex - 2
-        while index < end, let digit = hexValue(view[index]) {
-            digits += 1
-            guard digits <= 15 else { throw .badRequest("chunk size too large") }
-            size = size << 4 | digit
-            index += 1
-        }
-        guard digits > 0 else { throw .badRequest("bad chunk size") }
-        // After the size only chunk extensions may follow: BWS ";" ...
-        while index < end, view[index] == UInt8(ascii: " ") || view[index] == UInt8(ascii: "\t") { index += 1 }
-        if index < end {
-            guard view[index] == UInt8(ascii: ";") else { throw .badRequest("bad chunk size") }
-            while index < end {
-                let byte = view[index]
-                guard byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F) else {
-                    throw .badRequest("control character in chunk extension")
-                }
-                index += 1
-            }
-        }
-        return size
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte &- UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte &- UInt8(ascii: "a") &+ 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte &- UInt8(ascii: "A") &+ 10)
-        default: nil
-        }
-    }
-
-    /// The trailer section after the last chunk: validated, counted against the header
-    /// limit, and dropped (Pylon forwards bodies, not trailers, over HTTP/1.1).
-    private mutating func parseTrailers(_ buffer: inout ByteBuffer) throws(RequestParseError) -> Event? {
-        while true {
-            guard let lineEnd = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if self.trailerBytes + buffer.readableBytes > self.limits.maxHeaderBytes {
-                    throw .headersTooLarge(limit: self.limits.maxHeaderBytes)
-                }
-                return nil
-            }
-            let lineLength = lineEnd - buffer.readerIndex + 1
-            self.trailerBytes += lineLength
-            guard self.trailerBytes <= self.limits.maxHeaderBytes else {
-                throw .headersTooLarge(limit: self.limits.maxHeaderBytes)
-            }
-            let line = buffer.readSlice(length: lineLength)!
-            let view = line.readableBytesView
-            guard view.count >= 2, view[view.endIndex - 2] == UInt8(ascii: "\r") else {
-                throw .badRequest("bare LF line ending in trailers")
-            }
-            if view.count == 2 {
-                self.state = .head
-                self.trailerBytes = 0
-                return .end
-            }
-            let field = line.getSlice(at: line.readerIndex, length: view.count - 2)!
-            _ = try field.withUnsafeReadableBytes { bytes throws(RequestParseError) in
-                try HeadReader.splitField(bytes)
-            }
-        }
     }
 }

@@ -13,16 +13,35 @@ public enum HopByHopHeaders {
     public static func remove(from headers: inout HTTPHeaders) {
         // Most messages carry none: one pass to find out keeps the common case cheap.
         guard headers.contains(where: { Self.isStandard($0.name) }) else { return }
-        for option in headers[canonicalForm: "connection"] {
-            headers.remove(name: String(option))
+        // The options every Connection line names, lowercased; usually none beyond
+        // "keep-alive" or "close", which are standard names anyway.
+        var named: [Substring] = []
+        for (name, value) in headers where Self.isConnection(name) {
+            for option in value.split(separator: ",") {
+                let trimmed = option.trimmingWhitespace()
+                if !trimmed.isEmpty, !Self.isStandard(trimmed) { named.append(trimmed) }
+            }
         }
-        for name in Self.standard where headers.contains(name: name) {
-            headers.remove(name: name)
+        // One pass that keeps the rest in order, instead of a scan per removed name.
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !Self.isStandard(name) {
+            if !named.isEmpty, named.contains(where: { Self.equalIgnoringCase($0, name) }) { continue }
+            kept.add(name: name, value: value)
         }
+        headers = kept
+    }
+
+    private static func isConnection(_ name: String) -> Bool {
+        name.utf8.count == 10 && Self.equalIgnoringCase("connection", name)
+    }
+
+    private static func equalIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8, by: { $0 | 0x20 == $1 | 0x20 })
     }
 
     /// Whether `name` is one of `standard`, ignoring case, without allocating.
-    static func isStandard(_ name: String) -> Bool {
+    static func isStandard<Name: StringProtocol>(_ name: Name) -> Bool {
         let count = name.utf8.count
         guard count == 2 || (count >= 7 && count <= 19) else { return false }
         for candidate in Self.standard where candidate.utf8.count == count {

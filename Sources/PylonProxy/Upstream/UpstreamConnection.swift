@@ -3,12 +3,15 @@ import NIOHTTP1
 import NIOSSL
 
 /// One HTTP/1.1 connection to an upstream, serving one request at a time, pooled in
-/// between. It forwards what it reads to its sink, holds reads back while the client
-/// cannot keep up, and enforces the peer's read timeout.
+/// between. It speaks HTTP/1.1 itself (requests written as bytes, responses read by
+/// `HTTP1ResponseParser`) rather than through NIOHTTP1's codec handlers: that takes two
+/// handlers, their type-erased hops and a write-observing decoder off every request.
+/// It forwards what it reads to its sink, holds reads back while the client cannot keep
+/// up, and enforces the peer's read timeout.
 final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum State {
         /// Serving a request; the response is not complete yet.
@@ -40,6 +43,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var readTimeout: TimeAmount = .seconds(30)
     private var readTimer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
+    private var writer = UpstreamRequestWriter()
+    private var parser = HTTP1ResponseParser()
+    /// Bytes of a head or chunk-size line that arrived incomplete.
+    private var unparsed: ByteBuffer?
 
     init(peer: HTTPPeer) {
         self.peerAddress = peer.address
@@ -64,12 +71,33 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func write(_ part: HTTPClientRequestPart) {
         guard let context = self.context, self.state != .closed else { return }
-        if case .end = part {
+        switch part {
+        case .head(let head):
+            self.parser.expectResponse(to: head.method)
+            let bytes = self.writer.writeHead(head, allocator: context.channel.allocator)
+            context.write(self.wrapOutboundOut(bytes), promise: nil)
+        case .body(let body):
+            guard case .byteBuffer(let piece) = body, piece.readableBytes > 0 else {
+                // Pylon forwards what it read from sockets: always byte buffers.
+                return
+            }
+            if let prefix = self.writer.bodyPrefix(length: piece.readableBytes, allocator: context.channel.allocator) {
+                context.write(self.wrapOutboundOut(prefix), promise: nil)
+            }
+            context.write(self.wrapOutboundOut(piece), promise: nil)
+            if let suffix = self.writer.bodySuffix {
+                var buffer = context.channel.allocator.buffer(capacity: 2)
+                buffer.writeStaticString(suffix)
+                context.write(self.wrapOutboundOut(buffer), promise: nil)
+            }
+        case .end(let trailers):
+            if let last = self.writer.end(trailers: trailers, allocator: context.channel.allocator) {
+                context.write(self.wrapOutboundOut(last), promise: nil)
+            }
             self.requestEndWritten = true
             self.lastRead = .now()
             self.armReadTimer()
         }
-        context.write(self.wrapOutboundOut(part), promise: nil)
     }
 
     func flush() {
@@ -122,26 +150,53 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.lastRead = .now()
-        let part = self.unwrapInboundIn(data)
+        var input = self.unwrapInboundIn(data)
         guard self.state == .active, let sink = self.sink else {
             // Bytes on an idle pooled connection: the upstream is out of step. Drop it.
             self.close()
             return
         }
-        switch part {
-        case .head(let head):
-            if head.status.code >= 200 { self.upstreamKeepsAlive = head.isKeepAlive }
-            sink.upstreamResponseHead(head)
-        case .body(let body):
-            sink.upstreamResponseBody(body)
-        case .end:
-            // The read timer is left to lapse on its own (it re-checks the state when it
-            // fires): cancelling and rescheduling it per request costs more than it saves.
-            self.state = self.upstreamKeepsAlive && self.requestEndWritten ? .reusable : .closed
-            self.sink = nil
-            if self.state == .closed { context.close(promise: nil) }
-            sink.upstreamResponseEnd()
+        if var unparsed = self.unparsed {
+            self.unparsed = nil
+            unparsed.writeBuffer(&input)
+            input = unparsed
         }
+        while true {
+            let event: HTTP1ResponseParser.Event?
+            do {
+                event = try self.parser.next(&input)
+            } catch {
+                self.fail(ProxyError(.upstreamProtocol, "upstream \(self.peerAddress.ipAddressAndPort): \(error.reason)"))
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                if head.status.code >= 200 { self.upstreamKeepsAlive = head.isKeepAlive }
+                sink.upstreamResponseHead(head)
+            case .body(let body):
+                sink.upstreamResponseBody(body)
+            case .end:
+                // Bytes after the end were sent out of turn: the connection cannot be reused.
+                self.finishResponse(sink, outOfStep: input.readableBytes > 0)
+                return
+            }
+            // The sink may have given up on this connection while handling the event.
+            guard self.state == .active, self.sink === sink else { return }
+        }
+        if input.readableBytes > 0 { self.unparsed = input }
+    }
+
+    /// The response is complete: reusable if both sides keep the connection open.
+    private func finishResponse(_ sink: any UpstreamResponseSink, outOfStep: Bool) {
+        // The read timer is left to lapse on its own (it re-checks the state when it
+        // fires): cancelling and rescheduling it per request costs more than it saves.
+        let reusable = self.upstreamKeepsAlive && self.requestEndWritten && !outOfStep
+        self.state = reusable ? .reusable : .closed
+        self.sink = nil
+        self.unparsed = nil
+        if !reusable { self.context?.close(promise: nil) }
+        sink.upstreamResponseEnd()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -149,6 +204,13 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if self.state == .active, let sink = self.sink, case .end = self.parser.endOfInput() {
+            // A body without a length ends here (RFC 9112 §6.3 rule 8).
+            self.upstreamKeepsAlive = false
+            self.finishResponse(sink, outOfStep: false)
+            context.fireChannelInactive()
+            return
+        }
         self.fail(ProxyError(.upstreamClosed, "upstream \(self.peerAddress.ipAddressAndPort) closed the connection"))
         context.fireChannelInactive()
     }
@@ -164,8 +226,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        let kind: ProxyError.Kind = error is HTTPParserError || error is NIOHTTPDecoderError ? .upstreamProtocol : .upstreamClosed
-        self.fail(ProxyError(kind, "upstream \(self.peerAddress.ipAddressAndPort): \(error)"))
+        self.fail(ProxyError(.upstreamClosed, "upstream \(self.peerAddress.ipAddressAndPort): \(error)"))
         context.close(promise: nil)
     }
 

@@ -95,15 +95,6 @@ final class UpstreamPool {
                         try sync.addHandler(NIOSSLClientHandler(context: tls.context.sslContext, serverHostname: tls.serverName))
                         try sync.addHandler(UpstreamTLSHandshakeHandler(peer: peer, deadline: deadline, eventLoop: channel.eventLoop))
                     }
-                    var encoderConfiguration = HTTPRequestEncoder.Configuration()
-                    // The proxy sets Content-Length / Transfer-Encoding itself, as it frames the body.
-                    encoderConfiguration.automaticallySetFramingHeaders = false
-                    try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
-                        )
-                    )
                     try sync.addHandler(UpstreamConnection(peer: peer))
                 }
             }
