@@ -187,4 +187,21 @@ final class HTTP1ResponseParserTests: XCTestCase {
         XCTAssertNil(try parser.next(&buffer))
         XCTAssertEqual(buffer.readableBytes, 19)
     }
+
+    func testKeepAliveFollowsTheVersionAndTheConnectionOptions() throws {
+        let cases: [(String, Bool)] = [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true),
+            ("HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", true),
+            ("HTTP/1.1 200 OK\r\nConnection: x-foo, CLOSE\r\nContent-Length: 0\r\n\r\n", false),
+            ("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false),
+            ("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", true),
+        ]
+        for (response, keepsAlive) in cases {
+            var parser = HTTP1ResponseParser()
+            parser.expectResponse(to: .GET)
+            var buffer = ByteBuffer(string: response)
+            _ = try parser.next(&buffer)
+            XCTAssertEqual(parser.lastHeadKeepsAlive, keepsAlive, response)
+        }
+    }
 }

@@ -39,6 +39,8 @@ struct HTTP1ResponseParser: Sendable {
 
     let limits: Limits
     private var state: State = .idle
+    /// Whether the last head read lets the connection stay open after its response.
+    private(set) var lastHeadKeepsAlive = true
     private var headScanner: HeadScanner
 
     init(limits: Limits = Limits()) {
@@ -108,7 +110,7 @@ struct HTTP1ResponseParser: Sendable {
         }
         let headBytes = buffer.readSlice(length: headLength)!
         self.headScanner.reset()
-        let parsed: Result<(HTTPResponseHead, ResponseBodyFraming), ResponseParseError> = headBytes.withUnsafeReadableBytes {
+        let parsed: Result<ResponseHeadReader.Result, ResponseParseError> = headBytes.withUnsafeReadableBytes {
             bytes in
             do {
                 return .success(try ResponseHeadReader(bytes: bytes).read())
@@ -118,7 +120,10 @@ struct HTTP1ResponseParser: Sendable {
                 return .failure(ResponseParseError(reason: "unreadable response head"))
             }
         }
-        let (head, framing) = try parsed.get()
+        let result = try parsed.get()
+        let head = result.head
+        let framing = result.framing
+        self.lastHeadKeepsAlive = result.keepsAlive
         let code = head.status.code
         if code == 101 {
             // Upgrade is a hop-by-hop field Pylon never forwards, so no upstream was asked to switch.

@@ -4,9 +4,18 @@ import NIOHTTP1
 /// Reads one complete response head (status line, field lines, final CRLF) that the
 /// parser has already delimited, and decides the body's framing from its fields.
 struct ResponseHeadReader {
+    /// What the head says beyond its fields, learnt while reading them once.
+    struct Result {
+        var head: HTTPResponseHead
+        var framing: ResponseBodyFraming
+        /// Whether the upstream keeps the connection open after this response
+        /// (RFC 9112 §9.3: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`).
+        var keepsAlive: Bool
+    }
+
     let bytes: UnsafeRawBufferPointer
 
-    func read() throws(ResponseParseError) -> (HTTPResponseHead, ResponseBodyFraming) {
+    func read() throws(ResponseParseError) -> Result {
         let statusLineEnd = self.lineEnd(from: 0)
         let (version, status) = try self.statusLine(0..<statusLineEnd)
         var lineStart = statusLineEnd + 2
@@ -16,6 +25,8 @@ struct ResponseHeadReader {
         var contentLength: Int? = nil
         var lastCoding: Substring? = nil
         var sawTransferEncoding = false
+        var connectionClose = false
+        var connectionKeepAlive = false
         while true {
             let end = self.lineEnd(from: lineStart)
             if end == lineStart { break }
@@ -37,6 +48,12 @@ struct ResponseHeadReader {
                     let trimmed = coding.trimmingWhitespace()
                     if !trimmed.isEmpty { lastCoding = trimmed }
                 }
+            } else if HeadReader.equalsIgnoringCase(name, "connection") {
+                for option in valueString.split(separator: ",") {
+                    let trimmed = option.trimmingWhitespace()
+                    if trimmed.utf8.elementsEqual("close".utf8, by: { $0 | 0x20 == $1 }) { connectionClose = true }
+                    if trimmed.utf8.elementsEqual("keep-alive".utf8, by: { $0 | 0x20 == $1 }) { connectionKeepAlive = true }
+                }
             }
             headers.add(name: String(decoding: name, as: UTF8.self), value: valueString)
         }
@@ -54,7 +71,12 @@ struct ResponseHeadReader {
         } else {
             framing = .untilClose
         }
-        return (HTTPResponseHead(version: version, status: status, headers: headers), framing)
+        let keepsAlive = !connectionClose && (version.minor >= 1 || connectionKeepAlive)
+        return Result(
+            head: HTTPResponseHead(version: version, status: status, headers: headers),
+            framing: framing,
+            keepsAlive: keepsAlive
+        )
     }
 
     private func lineEnd(from start: Int) -> Int {

@@ -172,7 +172,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             guard let event else { break }
             switch event {
             case .head(let head):
-                if head.status.code >= 200 { self.upstreamKeepsAlive = head.isKeepAlive }
+                if head.status.code >= 200 { self.upstreamKeepsAlive = self.parser.lastHeadKeepsAlive }
                 sink.upstreamResponseHead(head)
             case .body(let body):
                 sink.upstreamResponseBody(body)
