@@ -98,7 +98,7 @@ public final class GatewayServer: Sendable {
             let proxyProtocol = listener.proxyProtocol ? ProxyProtocolPolicy { trustedProxies.contains($0) } : nil
             let proxyListener = ProxyListener(
                 name: listener.name, socket: socket, tls: listener.tls.map(TLSListenerConfiguration.init),
-                proxyProtocol: proxyProtocol
+                proxyProtocol: proxyProtocol, http2: HTTP2ServerConfiguration(listener.http2)
             )
             if listener.redirectToHTTPSPort != nil {
                 redirectListeners.append(proxyListener)

@@ -4,20 +4,25 @@ import NIOHTTP2
 
 /// Sits on an HTTP/2 client connection behind `NIOHTTP2Handler` and looks after the
 /// connection as a whole: the client details every stream shares (addresses looked up
-/// once, the PROXY protocol source), the streams that are open, the idle timeout, the
-/// graceful close on a drain, and closing after connection errors.
+/// once, the PROXY protocol source), the streams that are open, the connection window, the
+/// idle timeout, keep-alive PINGs, the maximum age, the graceful close on a drain, and
+/// closing after connection errors.
 ///
 /// Graceful close (RFC 9113 §6.8) in two phases, so no stream the client already sent is
 /// refused: first a GOAWAY with the highest possible stream ID and a PING; once the PING's
 /// ACK shows the client has seen that GOAWAY (or after `finalGoAwayDelay` if it never
 /// answers), a second GOAWAY with the last stream actually opened. Streams up to it are
 /// finished; the connection closes when the last one is done (or at the server's drain
-/// deadline).
+/// deadline, or when the maximum age's grace runs out). A drain, the idle timeout and the
+/// maximum age all close this way.
 ///
 /// The first GOAWAY is written below `NIOHTTP2Handler`, as a fixed 17-byte frame: once
 /// nio-http2 (1.46) has *sent* any GOAWAY it refuses every new stream, even one the client
 /// opened before it saw the GOAWAY, which would defeat the first phase. The second goes
 /// through nio-http2 like every other frame, so its state machine knows the real limit.
+///
+/// Every timer runs on the connection's event loop clock (`eventLoop.now`), so tests can
+/// drive them with an `EmbeddedEventLoop`.
 final class HTTP2ClientConnection: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -26,7 +31,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     /// How long the client has to acknowledge the PING after the first GOAWAY.
     static var finalGoAwayDelay: TimeAmount { .seconds(1) }
 
-    private enum Closing {
+    enum Closing {
         case open
         /// The first GOAWAY and its PING are out.
         case awaitingPingAck
@@ -34,9 +39,14 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         case finalGoAwaySent
     }
 
-    private let logger: Logger
-    private let idleTimeout: TimeAmount
-    private let eventLoop: any EventLoop
+    let logger: Logger
+    let idleTimeout: TimeAmount
+    let keepAlive: HTTP2ServerConfiguration.KeepAlive?
+    /// This connection's maximum age, already spread (see `spread(_:)`); nil: none.
+    let maxAge: TimeAmount?
+    let maxAgeGrace: TimeAmount?
+    private let connectionWindow: Int
+    let eventLoop: any EventLoop
     private(set) var remoteAddress: SocketAddress?
     private(set) var remoteIP: String?
     private(set) var localAddress: SocketAddress?
@@ -45,21 +55,40 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     /// Streams started on this connection so far.
     var streamsStarted = 0
 
-    private var context: ChannelHandlerContext?
-    private var openStreams = 0
+    var context: ChannelHandlerContext?
+    /// Whether the timers run and the connection window was announced: once the channel is
+    /// active and nio-http2 has sent its SETTINGS.
+    private var started = false
+    var openStreams = 0
     private var lastStreamID = HTTP2StreamID(0)
-    private var closing = Closing.open
-    private let pingData = HTTP2PingData(withInteger: UInt64.random(in: .min ... .max))
+    var closing = Closing.open
+    private let goAwayPingData: HTTP2PingData
+    let keepAlivePingData: HTTP2PingData
     private var goAwayTimer: Scheduled<Void>?
     /// When the connection has had no stream since, and its timer (re-checked when it fires).
-    private var idleSince: NIODeadline? = .now()
-    private var idleTimer: Scheduled<Void>?
-    private var failed = false
+    var idleSince: NIODeadline?
+    var idleTimer: Scheduled<Void>?
+    /// When the client last sent anything, and the timer that PINGs it after a quiet
+    /// `keepAlive.interval` (re-checked when it fires).
+    var lastReadAt: NIODeadline?
+    var keepAliveTimer: Scheduled<Void>?
+    /// Runs while a keep-alive PING waits for an answer; closes the connection when it fires.
+    var keepAliveTimeoutTimer: Scheduled<Void>?
+    var maxAgeTimer: Scheduled<Void>?
+    var maxAgeGraceTimer: Scheduled<Void>?
+    var failed = false
 
-    init(logger: Logger, idleTimeout: TimeAmount, eventLoop: any EventLoop) {
+    init(logger: Logger, idleTimeout: TimeAmount, http2: HTTP2ServerConfiguration, eventLoop: any EventLoop) {
         self.logger = logger
         self.idleTimeout = idleTimeout
+        self.keepAlive = http2.keepAlive
+        self.maxAge = http2.maxConnectionAge.map(Self.spread)
+        self.maxAgeGrace = http2.maxConnectionAgeGrace
+        self.connectionWindow = http2.connectionWindow
         self.eventLoop = eventLoop
+        let pingData = UInt64.random(in: .min ... .max)
+        self.goAwayPingData = HTTP2PingData(withInteger: pingData)
+        self.keepAlivePingData = HTTP2PingData(withInteger: ~pingData)
     }
 
     /// Tells this connection about nio-http2's streams; pass it to `NIOHTTP2Handler`.
@@ -70,12 +99,19 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         self.remoteAddress = context.channel.remoteAddress
         self.remoteIP = self.remoteAddress?.ipAddress
         self.localAddress = context.channel.localAddress
-        self.armIdleTimer()
+        // Installed after the TLS handshake, so normally already active.
+        if context.channel.isActive { self.start(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimers()
         self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // nio-http2, before this handler, has sent its SETTINGS by now.
+        self.start(context: context)
+        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -84,12 +120,19 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .ping(let data, ack: true) = self.unwrapInboundIn(data).payload, data == self.pingData,
+        if case .ping(let data, ack: true) = self.unwrapInboundIn(data).payload, data == self.goAwayPingData,
             case .awaitingPingAck = self.closing
         {
             self.sendFinalGoAway()
         }
         context.fireChannelRead(data)
+    }
+
+    /// Follows every read of the connection's bytes, whichever stream their frames were for
+    /// (stream frames go to the stream channels, not through here): the client is alive.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.clientWasHeardFrom()
+        context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -120,6 +163,21 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        if error is NIOHTTP2Errors.MaxStreamsViolation {
+            // nio-http2 (1.46) answers a stream over the advertised limit with GOAWAY
+            // PROTOCOL_ERROR whose last stream is the maximum, and goes on serving the streams
+            // in flight. Name the real last stream, so the client knows the refused one was
+            // never processed and may retry it elsewhere, and close once the others are done.
+            self.logger.info(
+                "HTTP/2 client opened more concurrent streams than allowed; closing after the streams in flight",
+                metadata: ["client": "\(self.remoteAddress?.ipAddressAndPort ?? "?")", "open_streams": "\(self.openStreams)"]
+            )
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
+            if case .finalGoAwaySent = self.closing { return }
+            self.sendFinalGoAway(errorCode: .protocolError)
+            return
+        }
         guard Self.isConnectionError(error) else {
             self.logger.debug("HTTP/2 stream error", metadata: ["client": "\(self.remoteIP ?? "?")", "error": "\(error)"])
             return
@@ -132,6 +190,30 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         )
         // nio-http2 wrote a GOAWAY with the error code before reporting the error.
         self.closeAfterFlush()
+    }
+
+    // MARK: Start
+
+    private func start(context: ChannelHandlerContext) {
+        guard !self.started else { return }
+        self.started = true
+        self.announceConnectionWindow(context: context)
+        let now = context.eventLoop.now
+        self.idleSince = now
+        self.lastReadAt = now
+        self.armIdleTimer()
+        self.armKeepAliveTimer()
+        self.armMaxAgeTimer()
+    }
+
+    /// Every connection starts with a 65,535-byte window (RFC 9113 §6.9.2) that only a
+    /// WINDOW_UPDATE can grow. Sent at once, the configured window applies to the first
+    /// request bodies too, not only after nio-http2 first replenishes it.
+    private func announceConnectionWindow(context: ChannelHandlerContext) {
+        let increment = self.connectionWindow - HTTP2ServerLimits.initialConnectionWindow
+        guard increment > 0 else { return }
+        let update = HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))
+        context.writeAndFlush(self.wrapOutboundOut(update), promise: nil)
     }
 
     // MARK: Streams
@@ -149,7 +231,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         case .finalGoAwaySent:
             self.closeAfterFlush()
         case .open:
-            self.idleSince = .now()
+            self.idleSince = self.eventLoop.now
             self.armIdleTimer()
         case .awaitingPingAck:
             break
@@ -158,7 +240,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
 
     // MARK: Graceful close
 
-    private func beginGracefulClose() {
+    func beginGracefulClose() {
         guard case .open = self.closing, let context = self.context else { return }
         self.closing = .awaitingPingAck
         self.idleTimer?.cancel()
@@ -166,19 +248,19 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         if let frameHandler = try? context.pipeline.syncOperations.context(handlerType: NIOHTTP2Handler.self) {
             frameHandler.writeAndFlush(NIOAny(Self.goAwayWithMaximumStreamID), promise: nil)
         }
-        context.writeAndFlush(self.wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .ping(self.pingData, ack: false))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .ping(self.goAwayPingData, ack: false))), promise: nil)
         self.goAwayTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.finalGoAwayDelay) { [self] in
             self.goAwayTimer = nil
             if case .awaitingPingAck = self.closing { self.sendFinalGoAway() }
         }
     }
 
-    private func sendFinalGoAway() {
+    private func sendFinalGoAway(errorCode: HTTP2ErrorCode = .noError) {
         guard let context = self.context else { return }
         self.closing = .finalGoAwaySent
         self.goAwayTimer?.cancel()
         self.goAwayTimer = nil
-        let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: self.lastStreamID, errorCode: .noError, opaqueData: nil))
+        let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: self.lastStreamID, errorCode: errorCode, opaqueData: nil))
         context.writeAndFlush(self.wrapOutboundOut(goAway), promise: nil)
         if self.openStreams == 0 { self.closeAfterFlush() }
     }
@@ -197,32 +279,15 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
 
     /// Closes on the next loop tick: a stream's last frame, or the GOAWAY, may still sit in
     /// nio-http2's buffer until the flush that follows the event that got us here.
-    private func closeAfterFlush() {
+    func closeAfterFlush() {
         guard let context = self.context else { return }
         context.flush()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.execute { loopBound.value.close(promise: nil) }
     }
 
-    // MARK: Idle timeout
-
-    /// One timer, re-checked when it fires: streams opening and closing only move `idleSince`.
-    private func armIdleTimer() {
-        guard self.idleTimer == nil, let idleSince = self.idleSince, let context = self.context else { return }
-        self.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: idleSince + self.idleTimeout) { [self] in
-            self.idleTimer = nil
-            guard case .open = self.closing, let idleSince = self.idleSince, self.openStreams == 0 else { return }
-            if idleSince + self.idleTimeout <= .now() {
-                self.beginGracefulClose()
-            } else {
-                self.armIdleTimer()
-            }
-        }
-    }
-
     private func cancelTimers() {
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.cancelConnectionTimers()
         self.goAwayTimer?.cancel()
         self.goAwayTimer = nil
     }

@@ -3,27 +3,31 @@ import NIOCore
 import NIOHTTP2
 
 /// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection:
-/// nio-http2's frame handler and stream multiplexer (with the limits of
-/// `HTTP2ServerLimits`), the connection handler (client details every stream shares,
-/// idle timeout, the two-phase GOAWAY of a drain), and one `HTTP2StreamProxy` per stream.
+/// nio-http2's frame handler and stream multiplexer (with the listener's settings and limits,
+/// through `HTTP2ServerLimits`), the connection handler (client details every stream shares,
+/// idle timeout, keep-alive PINGs, maximum age, the two-phase GOAWAY of a drain), and one
+/// `HTTP2StreamProxy` per stream.
 enum HTTP2ConnectionPipeline {
     static func install<Proxy: ProxyHTTP>(
         on channel: any Channel,
         proxy: Proxy,
         configuration: ProxyServerConfiguration,
+        http2: HTTP2ServerConfiguration,
         pool: UpstreamPool,
         listenerName: String,
         logger: Logger
     ) throws {
-        let connection = HTTP2ClientConnection(logger: logger, idleTimeout: configuration.idleTimeout, eventLoop: channel.eventLoop)
+        let connection = HTTP2ClientConnection(
+            logger: logger, idleTimeout: configuration.idleTimeout, http2: http2, eventLoop: channel.eventLoop
+        )
         // Streams run on the connection's event loop, so the pool and the connection's
         // state are only ever touched there.
         let shared = NIOLoopBound((connection, pool), eventLoop: channel.eventLoop)
-        let http2 = NIOHTTP2Handler(
+        let frameHandler = NIOHTTP2Handler(
             mode: .server,
             eventLoop: channel.eventLoop,
-            connectionConfiguration: HTTP2ServerLimits.connection(configuration),
-            streamConfiguration: HTTP2ServerLimits.stream(),
+            connectionConfiguration: HTTP2ServerLimits.connection(http2, parserLimits: configuration.parserLimits),
+            streamConfiguration: HTTP2ServerLimits.stream(http2),
             streamDelegate: connection.streamDelegate
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
@@ -43,7 +47,7 @@ enum HTTP2ConnectionPipeline {
             }
         }
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(http2)
+        try sync.addHandler(frameHandler)
         try sync.addHandler(connection)
     }
 }

@@ -22,13 +22,18 @@ public struct ProxyListener: Sendable {
     /// policy accepts (see `ProxyProtocolPolicy`), before any TLS. Nil: no header is
     /// expected, and one that comes is just bytes that are not HTTP (400).
     public var proxyProtocol: ProxyProtocolPolicy?
+    /// HTTP/2 on a TLS listener: whether ALPN offers it, and the settings, limits and timers
+    /// of each connection that chose it. Unused on a plain listener.
+    public var http2: HTTP2ServerConfiguration
 
     public init(
-        name: String, socket: Socket, tls: TLSListenerConfiguration? = nil, proxyProtocol: ProxyProtocolPolicy? = nil
+        name: String, socket: Socket, tls: TLSListenerConfiguration? = nil, proxyProtocol: ProxyProtocolPolicy? = nil,
+        http2: HTTP2ServerConfiguration = HTTP2ServerConfiguration()
     ) {
         self.name = name
         self.socket = socket
         self.tls = tls
         self.proxyProtocol = proxyProtocol
+        self.http2 = http2
     }
 }

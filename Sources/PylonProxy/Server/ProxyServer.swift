@@ -57,7 +57,9 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         // A fast stop closes every connection at once; a client that never answers close_notify
         // must not hold it past a second.
         let closeNotifyTimeout = min(configuration.lingerTimeout, .seconds(1))
-        let tlsContext = try listener.tls.map { try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout) }
+        let tlsContext = try listener.tls.map {
+            try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout, offerHTTP2: listener.http2.enabled)
+        }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -100,6 +102,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
                                 on: context.channel,
                                 proxy: proxy,
                                 configuration: configuration,
+                                http2: listener.http2,
                                 pool: pools.pool(for: channel.eventLoop),
                                 listenerName: listener.name,
                                 logger: logger

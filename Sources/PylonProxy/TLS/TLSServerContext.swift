@@ -9,12 +9,15 @@ struct TLSServerContext: Sendable {
     /// no static RSA). TLS 1.3 suites are BoringSSL's fixed, all-AEAD set.
     static let tls12CipherSuites = "ECDHE+AESGCM:ECDHE+CHACHA20"
     /// Protocols offered in ALPN, in order of preference. Only what the server speaks:
-    /// HTTP/2 first, HTTP/1.1 for clients without it (and without ALPN at all).
-    static let applicationProtocols = ["h2", "http/1.1"]
+    /// HTTP/2 first (unless the listener has it off), HTTP/1.1 for clients without it (and
+    /// without ALPN at all).
+    static func applicationProtocols(offerHTTP2: Bool) -> [String] {
+        offerHTTP2 ? ["h2", "http/1.1"] : ["http/1.1"]
+    }
 
     let sslContext: NIOSSLContext
 
-    init(_ configuration: TLSListenerConfiguration, closeNotifyTimeout: TimeAmount) throws {
+    init(_ configuration: TLSListenerConfiguration, closeNotifyTimeout: TimeAmount, offerHTTP2: Bool = true) throws {
         let defaultCertificate = configuration.certificates[configuration.defaultCertificate]
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: defaultCertificate.chain.map { .certificate($0) },
@@ -23,7 +26,7 @@ struct TLSServerContext: Sendable {
         tls.minimumTLSVersion = configuration.minimumVersion
         tls.maximumTLSVersion = .tlsv13
         tls.cipherSuites = Self.tls12CipherSuites
-        tls.applicationProtocols = Self.applicationProtocols
+        tls.applicationProtocols = Self.applicationProtocols(offerHTTP2: offerHTTP2)
         tls.shutdownTimeout = closeNotifyTimeout
         if configuration.certificates.count > 1 {
             tls.sslContextCallback = Self.certificateSelector(for: configuration)

@@ -42,10 +42,11 @@ class TLSTestCase: GatewayTestCase {
     }
 
     /// Starts pylon with an `https` listener whose `tls:` mapping is `tls` (YAML, indented
-    /// as a block under the key), `extraListeners` (YAML list items, `{{name}}` ports filled
-    /// from `extraPorts`), and `body` (upstreams, routes, …).
+    /// as a block under the key) and whose `http2:` is `http2` (a flow mapping), if any,
+    /// `extraListeners` (YAML list items, `{{name}}` ports filled from `extraPorts`), and
+    /// `body` (upstreams, routes, …).
     func startTLSGateway(
-        tls: String, body: String, extraListeners: [String: String] = [:], limits: String? = nil
+        tls: String, body: String, extraListeners: [String: String] = [:], limits: String? = nil, http2: String? = nil
     ) throws -> TLSGatewayUnderTest {
         let port = try freePort()
         var otherPorts: [String: Int] = [:]
@@ -57,6 +58,7 @@ class TLSTestCase: GatewayTestCase {
             \(tls.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
 
             """
+        if let http2 { yaml += "    http2: \(http2)\n" }
         for (name, options) in extraListeners.sorted(by: { $0.key < $1.key }) {
             let extraPort = try freePort()
             otherPorts[name] = extraPort

@@ -17,10 +17,13 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Answer every request on this plain listener with `308 Permanent Redirect` to the same
     /// URL over HTTPS on this port (`redirect_to_https`); default nil: proxy as usual.
     public var redirectToHTTPSPort: Int?
+    /// HTTP/2 on this TLS listener (`http2`; only with `tls`): offered in ALPN, with the
+    /// settings, limits and timers of `HTTP2Config`; default on, with its defaults.
+    public var http2: HTTP2Config
 
     public init(
         name: String, address: HostAndPort, backlog: Int = 1024, proxyProtocol: Bool = false,
-        tls: ListenerTLSConfig? = nil, redirectToHTTPSPort: Int? = nil
+        tls: ListenerTLSConfig? = nil, redirectToHTTPSPort: Int? = nil, http2: HTTP2Config = HTTP2Config()
     ) {
         self.name = name
         self.address = address
@@ -28,5 +31,6 @@ public struct ListenerConfig: Sendable, Equatable {
         self.proxyProtocol = proxyProtocol
         self.tls = tls
         self.redirectToHTTPSPort = redirectToHTTPSPort
+        self.http2 = http2
     }
 }

@@ -1,5 +1,5 @@
 extension ListenerConfig {
-    static let keys = ["name", "address", "backlog", "proxy_protocol", "tls", "redirect_to_https"]
+    static let keys = ["name", "address", "backlog", "proxy_protocol", "tls", "redirect_to_https", "http2"]
 
     /// Reads the `listeners` list and checks that names and addresses are unique.
     /// `hasTrustedProxies`: whether `trusted_proxies` names anyone a PROXY header may come from.
@@ -58,6 +58,14 @@ extension ListenerConfig {
         if tls != nil, let redirectNode = map.optional("redirect_to_https") {
             redirectNode.report("a TLS listener cannot redirect to HTTPS; redirect_to_https belongs on a plain listener")
         }
+        var http2: HTTP2Config?
+        if let http2Node = map.optional("http2") {
+            if map.optional("tls") == nil {
+                http2Node.report("HTTP/2 is offered only on TLS listeners, where clients choose it through ALPN; add tls or remove http2")
+            } else {
+                http2 = HTTP2Config.read(from: http2Node)
+            }
+        }
         guard let name, let address else {
             return nil
         }
@@ -65,6 +73,9 @@ extension ListenerConfig {
             return nil
         }
         var listener = ListenerConfig(name: name, address: address, proxyProtocol: proxyProtocol, tls: tls, redirectToHTTPSPort: redirectPort)
+        if let http2 {
+            listener.http2 = http2
+        }
         if let backlog {
             listener.backlog = backlog
         }
