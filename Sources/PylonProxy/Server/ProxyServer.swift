@@ -57,7 +57,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         // A fast stop closes every connection at once; a client that never answers close_notify
         // must not hold it past a second.
         let closeNotifyTimeout = min(configuration.lingerTimeout, .seconds(1))
-        let tlsContext = try listener.tls.map { try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout) }
+        let tlsContext = try listener.tls.map { try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout, logger: logger) }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
