@@ -99,7 +99,8 @@ public final class GatewayServer: Sendable {
             }
             let proxyProtocol = listener.proxyProtocol ? ProxyProtocolPolicy { trustedProxies.contains($0) } : nil
             let proxyListener = ProxyListener(
-                name: listener.name, socket: socket, tls: listener.tls.map { TLSListenerConfiguration($0, sessionTicketKeys: ticketKeys) },
+                name: listener.name, socket: socket,
+                tls: listener.tls.map { TLSListenerConfiguration($0, sessionTicketKeys: ticketKeys) },
                 proxyProtocol: proxyProtocol
             )
             if listener.redirectToHTTPSPort != nil {

@@ -93,7 +93,7 @@ final class TLSSessionTicketKeysTests: XCTestCase {
         let keys = try XCTUnwrap(TLSSessionTicketKeys(secret: secret))
         XCTAssertNoThrow(try keys.install(on: context))
         XCTAssertThrowsError(try keys.install(on: context)) { error in
-            XCTAssertEqual("\(error)", "\(TLSSessionTicketKeys.InstallError.refused(code: PYLON_TLS_TICKET_INSTALL_ALREADY_INSTALLED))")
+            XCTAssertEqual("\(error)", "the context already has ticket keys")
         }
     }
 

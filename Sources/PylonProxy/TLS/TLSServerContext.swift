@@ -37,7 +37,7 @@ struct TLSServerContext: Sendable {
                 try keys.install(on: self.sslContext)
             } catch {
                 logger.warning(
-                    "TLS session tickets are not shared with other workers: clients resume only on the worker that issued their ticket",
+                    "TLS session tickets are not shared: clients resume only on the worker that issued theirs",
                     metadata: ["reason": "\(error)"]
                 )
             }

@@ -8,15 +8,19 @@ extension TLSSessionTicketKeys {
     enum InstallError: Error, CustomStringConvertible {
         /// This swift-nio-ssl keeps its `SSL_CTX` somewhere other than where this code looks.
         case contextNotFound
-        /// The BoringSSL call failed.
+        /// `pylon_tls_install_ticket_keys` said no: one of its `PYLON_TLS_TICKET_INSTALL_*` codes.
         case refused(code: Int32)
 
         var description: String {
             switch self {
             case .contextNotFound:
                 "this swift-nio-ssl does not expose its BoringSSL context where Pylon looks for it"
+            case .refused(PYLON_TLS_TICKET_INSTALL_NOT_OWNER):
+                "the BoringSSL context found in this swift-nio-ssl's context does not point back at it"
+            case .refused(PYLON_TLS_TICKET_INSTALL_ALREADY_INSTALLED):
+                "the context already has ticket keys"
             case .refused(let code):
-                "BoringSSL refused the ticket-key callback (code \(code))"
+                "BoringSSL did not take the ticket-key callback (code \(code))"
             }
         }
     }

@@ -45,7 +45,9 @@ final class TLSSessionResumptionTests: SupervisorTestCase {
     }
 
     /// A full handshake whose session is saved to a new file; returns the file.
-    private func saveSession(port: Int, version: TLSResumptionProbe.Version, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    private func saveSession(
+        port: Int, version: TLSResumptionProbe.Version, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let path = "\(try testDirectory())/session-\(UUID().uuidString).pem"
         let first = try TLSResumptionProbe.request(port: port, serverName: "site.test", version: version, sessionOut: path)
         XCTAssertEqual(first.exitCode, 0, first.output, file: file, line: line)
@@ -85,7 +87,9 @@ final class TLSSessionResumptionTests: SupervisorTestCase {
 
     /// After the reload every connection is served by a new worker process, with a new
     /// BoringSSL context: only keys derived from the shared secret can open the old ticket.
-    private func assertSessionSurvivesAReload(version: TLSResumptionProbe.Version, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertSessionSurvivesAReload(
+        version: TLSResumptionProbe.Version, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let gateway = try startTLSMaster(workers: 1)
         let oldWorkers = Set(gateway.workers)
         let session = try saveSession(port: gateway.port, version: version, file: file, line: line)
@@ -101,7 +105,10 @@ final class TLSSessionResumptionTests: SupervisorTestCase {
         )
         XCTAssertTrue(Set(gateway.workers).isDisjoint(with: oldWorkers), file: file, line: line)
         for attempt in 1...3 {
-            try assertResumes(port: gateway.port, version: version, session: session, "after the reload, connection \(attempt)", file: file, line: line)
+            try assertResumes(
+                port: gateway.port, version: version, session: session, "after the reload, connection \(attempt)",
+                file: file, line: line
+            )
         }
     }
 
