@@ -30,6 +30,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPylon"),
+        // The TLS session-ticket key callback swift-nio-ssl has no API for. It calls the
+        // BoringSSL that NIOSSL links, hence the dependency: wherever this is linked, so is that.
+        .target(name: "CPylonTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
@@ -48,6 +51,7 @@ let package = Package(
         .target(
             name: "PylonProxy",
             dependencies: [
+                "CPylonTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,6 +99,7 @@ let package = Package(
             name: "PylonProxyTests",
             dependencies: [
                 "PylonProxy",
+                "CPylonTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -86,6 +86,8 @@ public final class GatewayServer: Sendable {
     public func start(inherited: [String: CInt] = [:], inheritedMetrics: CInt? = nil) async throws -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
         let trustedProxies = TrustedProxies(self.config.trustedProxies)
+        // Tickets open on every worker, and after an upgrade: the secret is the segment's.
+        let ticketKeys = TLSSessionTicketKeys(secret: self.sharedMemory.sessionTicketSecret())
         var listeners: [ProxyListener] = []
         var redirectListeners: [ProxyListener] = []
         for listener in self.config.listeners {
@@ -97,7 +99,8 @@ public final class GatewayServer: Sendable {
             }
             let proxyProtocol = listener.proxyProtocol ? ProxyProtocolPolicy { trustedProxies.contains($0) } : nil
             let proxyListener = ProxyListener(
-                name: listener.name, socket: socket, tls: listener.tls.map(TLSListenerConfiguration.init),
+                name: listener.name, socket: socket,
+                tls: listener.tls.map { TLSListenerConfiguration($0, sessionTicketKeys: ticketKeys) },
                 proxyProtocol: proxyProtocol, http2: HTTP2ServerConfiguration(listener.http2)
             )
             if listener.redirectToHTTPSPort != nil {

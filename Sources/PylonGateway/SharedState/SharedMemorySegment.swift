@@ -33,6 +33,10 @@ public final class SharedMemorySegment: @unchecked Sendable {
     }
 
     static let headerRegion = Region(offset: 0, byteCount: 4096)
+    /// The TLS session-ticket secret: `SessionTicketSecret`. In the header page, past the
+    /// words `Header` uses. A segment made by a binary that did not know it has zeros there,
+    /// which read as "not set yet", so adding it changed no layout.
+    static let sessionTicketSecretRegion = Region(offset: 64, byteCount: SessionTicketSecret.byteCount)
     /// Metric series: `SharedMetricsTable`.
     static let metricsRegion = Region(offset: 4096, byteCount: 4 << 20)
     /// Token buckets: `RateLimitTable`.
@@ -56,6 +60,8 @@ public final class SharedMemorySegment: @unchecked Sendable {
     public var rateLimits: UnsafeMutableRawBufferPointer { self.buffer(Self.rateLimitRegion) }
     /// The upstream health region.
     public var health: UnsafeMutableRawBufferPointer { self.buffer(Self.healthRegion) }
+    /// The words of the TLS session-ticket secret.
+    var sessionTicketSecretWords: UnsafeMutableRawBufferPointer { self.buffer(Self.sessionTicketSecretRegion) }
 
     /// The per-segment random key for hashing client keys into tables: the same in every
     /// worker of the service, unknown outside it, so nobody can aim keys at one slot.

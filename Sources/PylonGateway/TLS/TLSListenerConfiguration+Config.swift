@@ -2,8 +2,9 @@ import NIOSSL
 import PylonProxy
 
 extension TLSListenerConfiguration {
-    /// What the proxy serves for a listener's `tls` section.
-    init(_ config: ListenerTLSConfig) {
+    /// What the proxy serves for a listener's `tls` section, sealing session tickets with
+    /// `sessionTicketKeys` (the service's, shared by every worker).
+    init(_ config: ListenerTLSConfig, sessionTicketKeys: TLSSessionTicketKeys?) {
         self.init(
             certificates: config.certificates.map { certificate in
                 Certificate(
@@ -13,7 +14,8 @@ extension TLSListenerConfiguration {
                 )
             },
             defaultCertificate: config.defaultCertificate,
-            minimumVersion: config.minVersion == .tls13 ? .tlsv13 : .tlsv12
+            minimumVersion: config.minVersion == .tls13 ? .tlsv13 : .tlsv12,
+            sessionTicketKeys: sessionTicketKeys
         )
     }
 }

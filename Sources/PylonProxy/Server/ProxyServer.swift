@@ -58,7 +58,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         // must not hold it past a second.
         let closeNotifyTimeout = min(configuration.lingerTimeout, .seconds(1))
         let tlsContext = try listener.tls.map {
-            try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout, offerHTTP2: listener.http2.enabled)
+            try TLSServerContext($0, closeNotifyTimeout: closeNotifyTimeout, offerHTTP2: listener.http2.enabled, logger: logger)
         }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)

@@ -26,16 +26,21 @@ public struct TLSListenerConfiguration: Sendable {
     public var defaultCertificate: Int
     /// `.tlsv12` or `.tlsv13`; anything older is refused with a `protocol_version` alert.
     public var minimumVersion: TLSVersion
+    /// The keys that seal and open session tickets, shared with every other process serving
+    /// the listener so clients resume anywhere; nil: BoringSSL's own, private to this process.
+    public var sessionTicketKeys: TLSSessionTicketKeys?
 
     public init(
         certificates: [Certificate],
         defaultCertificate: Int = 0,
-        minimumVersion: TLSVersion = .tlsv12
+        minimumVersion: TLSVersion = .tlsv12,
+        sessionTicketKeys: TLSSessionTicketKeys? = nil
     ) {
         precondition(!certificates.isEmpty, "a TLS listener has at least one certificate")
         precondition(certificates.indices.contains(defaultCertificate), "the default certificate is one of the certificates")
         self.certificates = certificates
         self.defaultCertificate = defaultCertificate
         self.minimumVersion = minimumVersion
+        self.sessionTicketKeys = sessionTicketKeys
     }
 }

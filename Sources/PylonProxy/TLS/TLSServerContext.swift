@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOSSL
 
@@ -17,7 +18,7 @@ struct TLSServerContext: Sendable {
 
     let sslContext: NIOSSLContext
 
-    init(_ configuration: TLSListenerConfiguration, closeNotifyTimeout: TimeAmount, offerHTTP2: Bool = true) throws {
+    init(_ configuration: TLSListenerConfiguration, closeNotifyTimeout: TimeAmount, offerHTTP2: Bool = true, logger: Logger) throws {
         let defaultCertificate = configuration.certificates[configuration.defaultCertificate]
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: defaultCertificate.chain.map { .certificate($0) },
@@ -32,6 +33,18 @@ struct TLSServerContext: Sendable {
             tls.sslContextCallback = Self.certificateSelector(for: configuration)
         }
         self.sslContext = try NIOSSLContext(configuration: tls)
+        // On the SSL_CTX itself, which SNI keeps for every handshake (a certificate chosen by
+        // name is swapped in on the connection): one set of keys whatever the name.
+        if let keys = configuration.sessionTicketKeys {
+            do {
+                try keys.install(on: self.sslContext)
+            } catch {
+                logger.warning(
+                    "TLS session tickets are not shared: clients resume only on the worker that issued theirs",
+                    metadata: ["reason": "\(error)"]
+                )
+            }
+        }
     }
 
     /// Picks the certificate for each handshake by SNI. Runs on the connection's event loop

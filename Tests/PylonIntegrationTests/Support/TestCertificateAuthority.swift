@@ -93,9 +93,13 @@ enum OpenSSL {
             stdoutPath: "\(directory)/out", stderrPath: "\(directory)/err"
         )
         let status = child.waitForExit(timeout: timeout) ?? child.kill()
-        let stdout = (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? ""
-        return (status, stdout, stderr)
+        return (status, Self.text(of: "\(directory)/out"), Self.text(of: "\(directory)/err"))
+    }
+
+    /// A file's text, invalid UTF-8 replaced: s_client echoes whatever the server sends after
+    /// the handshake (an HTTP/2 SETTINGS frame, say), and that must not hide the lines before it.
+    static func text(of path: String) -> String {
+        String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data(), as: UTF8.self)
     }
 }
 
