@@ -101,11 +101,22 @@ final class SupervisorUpgradeTests: SupervisorTestCase {
 
     func testASecondReloadDuringAnUpgradeIsBusy() throws {
         let backend = try startBackend()
-        let gateway = try startSupervised(workers: 4, backend: backend)
+        let directory = try makeTempDirectory()
+        let real = "\(directory)/pylon-real"
+        try FileManager.default.copyItem(atPath: try binary, toPath: real)
+        let installed = "\(directory)/pylon"
+        try FileManager.default.copyItem(atPath: real, toPath: installed)
+        let gateway = try startSupervised(workers: 4, backend: backend, binary: installed)
+        // The upgrade's `check` of the new binary takes a second, so the first upgrade is
+        // certainly still running when the second reload arrives, however fast the machine.
+        let slow = "\(directory)/pylon.new"
+        try Data("#!/bin/sh\n[ \"$1\" = check ] && sleep 1\nexec \(real) \"$@\"\n".utf8).write(to: URL(fileURLWithPath: slow))
+        chmod(slow, 0o755)
+        XCTAssertEqual(rename(slow, installed), 0)
         let first = try startProcess(
-            executable: gateway.binary, arguments: ["reload", "--control-socket", gateway.controlSocket], label: "reload"
+            executable: real, arguments: ["reload", "--control-socket", gateway.controlSocket], label: "reload"
         )
-        Thread.sleep(forTimeInterval: 0.05)
+        Thread.sleep(forTimeInterval: 0.3)
         let second = try gateway.reload()
         XCTAssertEqual(first.waitForExit(timeout: 30), 0, first.stderrText())
         XCTAssertNotEqual(second.code, 0, second.output)
