@@ -21,11 +21,12 @@ extension HTTP2StreamProxy {
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(piece))), promise: nil)
     }
 
-    func endResponse(_ exchange: ProxyExchange<Proxy.Context>) {
+    /// `trailers` go out as the trailing HEADERS frame (gRPC's `grpc-status`).
+    func endResponse(_ exchange: ProxyExchange<Proxy.Context>, trailers: HTTPHeaders? = nil) {
         // Complete before the write: the END_STREAM may close the stream's channel (and run
         // channelInactive) before the write returns.
         exchange.response = .complete
-        self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
         self.finish(exchange)
         if !exchange.requestComplete {
             // Answered before the client finished sending (413, a local answer, an

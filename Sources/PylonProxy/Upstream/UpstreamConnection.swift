@@ -5,6 +5,11 @@ import NIOSSL
 /// One HTTP/1.1 connection to an upstream, serving one request at a time, pooled in
 /// between. It forwards what it reads to its sink, holds reads back while the client
 /// cannot keep up, and enforces the peer's read timeout.
+///
+/// It also serves one request on a stream of an HTTP/2 upstream connection, behind
+/// `HTTP2FramePayloadToHTTP1ClientCodec`: the stream speaks HTTP/1 parts, its writability
+/// follows the stream's flow-control window and holding its reads back holds back the
+/// stream's WINDOW_UPDATEs. Such a stream is never pooled (see `HTTP2UpstreamPool`).
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -134,13 +139,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
             sink.upstreamResponseHead(head)
         case .body(let body):
             sink.upstreamResponseBody(body)
-        case .end:
+        case .end(let trailers):
             // The read timer is left to lapse on its own (it re-checks the state when it
             // fires): cancelling and rescheduling it per request costs more than it saves.
+            // An HTTP/2 stream is never reused: its response head is not keep-alive.
             self.state = self.upstreamKeepsAlive && self.requestEndWritten ? .reusable : .closed
             self.sink = nil
             if self.state == .closed { context.close(promise: nil) }
-            sink.upstreamResponseEnd()
+            sink.upstreamResponseEnd(trailers: trailers)
         }
     }
 
@@ -154,6 +160,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? ProxyError {
+            // Already described by a handler in front (an HTTP/2 stream's reset or refusal).
+            self.fail(error)
+            context.close(promise: nil)
+            return
+        }
         // A TLS upstream that closes without close_notify: many do after their last response.
         // The end of input that follows ends a close-delimited body or fails the request.
         if case NIOSSLError.uncleanShutdown = error { return }
