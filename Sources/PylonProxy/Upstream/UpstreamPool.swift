@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -12,9 +13,10 @@ final class UpstreamPool {
     /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
     private let http2: HTTP2UpstreamPool
 
-    init(eventLoop: any EventLoop) {
+    /// `logger`: for what happens to HTTP/2 connections outside any one request.
+    init(eventLoop: any EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
-        self.http2 = HTTP2UpstreamPool(eventLoop: eventLoop)
+        self.http2 = HTTP2UpstreamPool(eventLoop: eventLoop, logger: logger)
     }
 
     /// The most recently used idle connection to `peer`, if one is still open.

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
@@ -14,13 +15,23 @@ import NIOHTTP2
 ///
 /// GOAWAY from the upstream retires the connection: no new streams, the ones in flight
 /// (up to its last stream ID) finish, and it closes with the last of them; nio-http2
-/// refuses the streams beyond that ID (`ProxyError.Kind.upstreamRefusedStream`). When the
+/// refuses the streams beyond that ID (`ProxyError.Kind.upstreamRefusedStream`). A request
+/// that wants a stream while the connection is reading waits for the read to end: nio-http2
+/// sends what streams write during a read only after it, and a GOAWAY later in the same read
+/// would make their HEADERS a connection error that fails every stream on it. When the
 /// connection is lost, every open stream's `UpstreamConnection` sees it close and fails
 /// its request. An idle connection (no stream open) is closed after the peer's idle
 /// timeout, or at once when the peer keeps no idle connections.
 final class HTTP2UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
+    typealias Completion = (Result<UpstreamConnection, ProxyError>) -> Void
+
+    /// A request waiting for its stream.
+    private struct StreamRequest {
+        var peer: HTTPPeer
+        var completion: Completion
+    }
 
     enum State {
         /// Waiting for the upstream's first SETTINGS: no stream is opened before it said
@@ -42,6 +53,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
     private(set) var maxConcurrentStreams = HTTP2UpstreamLimits.defaultMaxConcurrentStreams
     /// Streams opened (or being opened) here and not closed yet.
     private(set) var openStreams = 0
+    /// The last stream the upstream's GOAWAY said it processes; later ones it refused.
+    private(set) var goAwayLastStreamID: HTTP2StreamID?
     /// Told when this connection can take more streams, stops taking them, or closes.
     weak var pool: HTTP2UpstreamPool?
 
@@ -50,14 +63,23 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
     private let idleTimeout: TimeAmount
     private let keepsIdle: Bool
     private let eventLoop: any EventLoop
+    private let logger: Logger
     private var context: ChannelHandlerContext?
     private var readyPromise: EventLoopPromise<Void>?
+    /// The upstream's first SETTINGS came in the read under way; ready once it is done.
+    private var settingsReceived = false
+    /// Between the start of a read (`HTTP2UpstreamReadMarker`) and its end.
+    private var reading = false
+    /// Requests that asked for a stream during a read: their streams open once it ended.
+    private var requestsAfterRead: [StreamRequest] = []
+    /// Streams set up during a read, handed to their requests once it ended.
+    private var streamsAfterRead: [(stream: any Channel, request: StreamRequest)] = []
     private var readyTimer: Scheduled<Void>?
     /// Since when no stream has been open, and its timer (re-checked when it fires).
     private var idleSince: NIODeadline?
     private var idleTimer: Scheduled<Void>?
 
-    init(peer: HTTPPeer, multiplexer: NIOHTTP2Handler.StreamMultiplexer, eventLoop: any EventLoop) {
+    init(peer: HTTPPeer, multiplexer: NIOHTTP2Handler.StreamMultiplexer, eventLoop: any EventLoop, logger: Logger) {
         self.poolKey = peer.poolKey
         self.peerAddress = peer.address.ipAddressAndPort
         self.multiplexer = multiplexer
@@ -65,6 +87,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         self.idleTimeout = peer.idleTimeout
         self.keepsIdle = peer.maxIdleConnections > 0
         self.eventLoop = eventLoop
+        self.logger = logger
         self.readyPromise = eventLoop.makePromise(of: Void.self)
     }
 
@@ -109,38 +132,107 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
 
     /// Opens a stream for one request to `peer` and hands over its `UpstreamConnection`.
     /// Only while `canOpenStream`.
-    func openStream(for peer: HTTPPeer, completion: @escaping (Result<UpstreamConnection, ProxyError>) -> Void) {
+    ///
+    /// Nothing is handed over in the middle of a read of this connection: nio-http2 sends
+    /// what a stream writes then only once the read is done, and a GOAWAY later in that read
+    /// makes a new stream's HEADERS a connection error that fails every stream on it. At the
+    /// end of the read a connection that took a GOAWAY gives its requests back to the pool.
+    func openStream(for peer: HTTPPeer, completion: @escaping Completion) {
         assert(self.canOpenStream)
         self.openStreams += 1
         self.idleSince = nil
+        let request = StreamRequest(peer: peer, completion: completion)
+        if self.reading {
+            self.requestsAfterRead.append(request)
+        } else {
+            self.createStream(for: request)
+        }
+    }
+
+    /// A read of the connection begins; told by `HTTP2UpstreamReadMarker`, in front of nio-http2.
+    func readBegan() {
+        self.reading = true
+    }
+
+    private func createStream(for request: StreamRequest) {
         let scheme = self.scheme
         let peerAddress = self.peerAddress
+        let peer = request.peer
         let created = self.eventLoop.makePromise(of: (any Channel).self)
         self.multiplexer.createStreamChannel(promise: created) { stream in
             stream.eventLoop.makeCompletedFuture {
                 let sync = stream.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme))
+                try sync.addHandler(HTTP2UpstreamStreamClosing())
                 try sync.addHandler(HTTP2UpstreamStreamErrors(peerName: peerAddress))
                 try sync.addHandler(UpstreamConnection(peer: peer))
             }
         }
+        // Not always at once: the stream may be ready only after a read that said GOAWAY.
         created.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let stream):
                 stream.closeFuture.assumeIsolated().whenComplete { [self] _ in self.streamClosed() }
-                do {
-                    completion(.success(try stream.pipeline.syncOperations.handler(type: UpstreamConnection.self)))
-                } catch {
-                    stream.close(promise: nil)
-                    completion(.failure(ProxyError(.connectFailed, "upstream \(peerAddress): no stream: \(error)")))
-                }
+                self.handOver(stream, to: request)
             case .failure(let error):
                 self.streamClosed()
-                completion(.failure(ProxyError(.connectFailed, "upstream \(peerAddress): no stream: \(error)")))
+                request.completion(.failure(ProxyError(.connectFailed, "upstream \(peerAddress): no stream: \(error)")))
             }
         }
     }
 
+    private func handOver(_ stream: any Channel, to request: StreamRequest) {
+        guard self.state == .ready else {
+            // Nothing was sent on it: it closes without a frame, and the request goes elsewhere.
+            stream.close(promise: nil)
+            self.giveBack(request)
+            return
+        }
+        if self.reading {
+            self.streamsAfterRead.append((stream, request))
+            return
+        }
+        do {
+            let sync = stream.pipeline.syncOperations
+            try sync.handler(type: HTTP2UpstreamStreamErrors.self).connection = self
+            request.completion(.success(try sync.handler(type: UpstreamConnection.self)))
+        } catch {
+            stream.close(promise: nil)
+            request.completion(.failure(ProxyError(.connectFailed, "upstream \(self.peerAddress): no stream: \(error)")))
+        }
+    }
+
+    /// A request this connection can no longer serve, for another connection.
+    private func giveBack(_ request: StreamRequest) {
+        if let pool = self.pool {
+            pool.openStream(request.peer, completion: request.completion)
+        } else {
+            request.completion(.failure(ProxyError(.connectFailed, "upstream \(self.peerAddress) closed the connection")))
+        }
+    }
+
+    /// The read is over: what waited for its end proceeds, or goes elsewhere after a GOAWAY.
+    private func proceedAfterRead() {
+        if !self.streamsAfterRead.isEmpty {
+            let streams = self.streamsAfterRead
+            self.streamsAfterRead = []
+            for (stream, request) in streams { self.handOver(stream, to: request) }
+        }
+        if !self.requestsAfterRead.isEmpty {
+            let requests = self.requestsAfterRead
+            self.requestsAfterRead = []
+            for request in requests {
+                if self.state == .ready {
+                    self.createStream(for: request)
+                } else {
+                    self.giveBack(request)
+                    self.streamClosed()
+                }
+            }
+        }
+    }
+
+    /// A stream's slot is free again (its stream closed, or it was never opened).
     private func streamClosed() {
         self.openStreams -= 1
         switch self.state {
@@ -212,21 +304,34 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
                 self.maxConcurrentStreams = setting.value
             }
             if self.state == .starting {
-                self.state = .ready
-                // Idle until the pool opens a stream: a connection nobody ends up using closes too.
-                self.idleSince = .now()
-                self.armIdleTimer()
-                self.succeedReady()
+                self.settingsReceived = true
             } else if self.canOpenStream {
                 self.pool?.streamsAvailable(on: self)
             }
-        case .goAway:
-            // nio-http2 has closed the streams beyond its last stream ID (refused); the
-            // others finish here.
+        case .goAway(let lastStreamID, _, _):
+            // nio-http2 closes the streams beyond its last stream ID next (they were not
+            // processed, see `HTTP2UpstreamStreamErrors`); the others finish here.
+            self.goAwayLastStreamID = min(lastStreamID, self.goAwayLastStreamID ?? lastStreamID)
             self.retire(sayingGoAway: false)
         default:
             break
         }
+    }
+
+    /// Ready at the end of the read that brought the first SETTINGS, not in the middle of
+    /// it: streams opened during a read are sent when it is done, after any GOAWAY in it.
+    /// nio-http2 has sent what streams wrote during the read by now (it runs first).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.reading = false
+        if self.state == .starting, self.settingsReceived {
+            self.state = .ready
+            // Idle until the pool opens a stream: a connection nobody ends up using closes too.
+            self.idleSince = .now()
+            self.armIdleTimer()
+            self.succeedReady()
+        }
+        self.proceedAfterRead()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -235,15 +340,19 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         self.idleTimer?.cancel()
         self.idleTimer = nil
         self.pool?.connectionRetired(self)
+        self.reading = false
+        self.proceedAfterRead()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is any NIOHTTP2Error else {
             // The socket or TLS failed: the streams fail with the close that follows.
+            self.logger.debug("upstream HTTP/2 connection failed", metadata: ["peer": "\(self.peerAddress)", "error": "\(error)"])
             context.close(promise: nil)
             return
         }
+        self.logger.info("upstream HTTP/2 error; the connection takes no new streams", metadata: ["peer": "\(self.peerAddress)", "error": "\(error)"])
         // nio-http2 reports stream errors here too, and connection errors after its GOAWAY:
         // either way the connection takes no new streams and closes with its last one.
         self.retire(sayingGoAway: false)

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP2
 import NIOPosix
@@ -9,7 +10,7 @@ import NIOSSL
 /// goes first, no Upgrade dance.
 enum HTTP2UpstreamConnector {
     static func connect(
-        _ peer: HTTPPeer, on eventLoop: any EventLoop, completion: @escaping (Result<HTTP2UpstreamConnection, ProxyError>) -> Void
+        _ peer: HTTPPeer, on eventLoop: any EventLoop, logger: Logger, completion: @escaping (Result<HTTP2UpstreamConnection, ProxyError>) -> Void
     ) {
         let deadline = NIODeadline.now() + peer.connectTimeout
         // What ALPN chose, once the handshake is done (TLS peers only).
@@ -49,7 +50,7 @@ enum HTTP2UpstreamConnector {
                             "upstream \(peer) did not agree to HTTP/2: ALPN chose \(protocolName ?? "no protocol") instead of h2"
                         )
                     }
-                    connection = try Self.install(on: channel, peer: peer)
+                    connection = try Self.install(on: channel, peer: peer, logger: logger)
                 } catch {
                     return fail(error)
                 }
@@ -65,7 +66,7 @@ enum HTTP2UpstreamConnector {
 
     /// nio-http2's frame handler (which sends the preface at once) and the connection's own
     /// handler behind it.
-    private static func install(on channel: any Channel, peer: HTTPPeer) throws -> HTTP2UpstreamConnection {
+    private static func install(on channel: any Channel, peer: HTTPPeer, logger: Logger) throws -> HTTP2UpstreamConnection {
         let http2 = NIOHTTP2Handler(
             mode: .client,
             eventLoop: channel.eventLoop,
@@ -76,8 +77,13 @@ enum HTTP2UpstreamConnector {
             stream.close()
         }
         let sync = channel.pipeline.syncOperations
+        let marker = HTTP2UpstreamReadMarker()
+        try sync.addHandler(marker)
         try sync.addHandler(http2)
-        let connection = HTTP2UpstreamConnection(peer: peer, multiplexer: try http2.syncMultiplexer(), eventLoop: channel.eventLoop)
+        let connection = HTTP2UpstreamConnection(
+            peer: peer, multiplexer: try http2.syncMultiplexer(), eventLoop: channel.eventLoop, logger: logger
+        )
+        marker.connection = connection
         try sync.addHandler(connection)
         return connection
     }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// HTTP/2 upstream connections of one event loop, by pool key, and the requests waiting
@@ -18,6 +19,7 @@ final class HTTP2UpstreamPool {
     }
 
     let eventLoop: any EventLoop
+    private let logger: Logger
     /// Connections that take streams (ready, possibly full), oldest first.
     private var connections: [UpstreamPoolKey: [HTTP2UpstreamConnection]] = [:]
     /// Requests waiting for a stream, in arrival order.
@@ -25,8 +27,9 @@ final class HTTP2UpstreamPool {
     /// Connections being set up (TCP, TLS, the upstream's first SETTINGS).
     private var connecting: [UpstreamPoolKey: Int] = [:]
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
+        self.logger = logger
     }
 
     /// A stream to `peer` for one request, on a connection shared with other requests.
@@ -59,7 +62,7 @@ final class HTTP2UpstreamPool {
     private func connect(_ peer: HTTPPeer) {
         let key = peer.poolKey
         self.connecting[key, default: 0] += 1
-        HTTP2UpstreamConnector.connect(peer, on: self.eventLoop) { [self] result in
+        HTTP2UpstreamConnector.connect(peer, on: self.eventLoop, logger: self.logger) { [self] result in
             self.connecting[key]! -= 1
             if self.connecting[key] == 0 { self.connecting[key] = nil }
             switch result {

@@ -11,21 +11,27 @@ final class HTTP2UpstreamStreamErrors: ChannelInboundHandler {
     typealias InboundOut = HTTPClientResponsePart
 
     private let peerName: String
+    /// The connection the stream is on, for its GOAWAY's last stream ID.
+    weak var connection: HTTP2UpstreamConnection?
 
     init(peerName: String) {
         self.peerName = peerName
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.fireErrorCaught(Self.proxyError(error, peerName: self.peerName) ?? error)
+        let goAwayLastStreamID = self.connection?.goAwayLastStreamID
+        context.fireErrorCaught(Self.proxyError(error, peerName: self.peerName, goAwayLastStreamID: goAwayLastStreamID) ?? error)
     }
 
     /// The `ProxyError` for an HTTP/2 error on an upstream stream; nil for other errors.
-    static func proxyError(_ error: any Error, peerName: String) -> ProxyError? {
+    static func proxyError(_ error: any Error, peerName: String, goAwayLastStreamID: HTTP2StreamID?) -> ProxyError? {
         switch error {
         case let closed as NIOHTTP2Errors.StreamClosed where closed.errorCode == .refusedStream:
-            // RST_STREAM(REFUSED_STREAM), or beyond the last stream ID of the upstream's GOAWAY.
             return ProxyError(.upstreamRefusedStream, "upstream \(peerName) refused the stream; it was not processed")
+        case let closed as NIOHTTP2Errors.StreamClosed where goAwayLastStreamID.map { closed.streamID > $0 } ?? false:
+            // nio-http2 closes the streams beyond the last one a GOAWAY names (as CANCEL):
+            // the upstream never processed them.
+            return ProxyError(.upstreamRefusedStream, "upstream \(peerName) said GOAWAY before processing the stream")
         case let closed as NIOHTTP2Errors.StreamClosed:
             return ProxyError(.upstreamClosed, "upstream \(peerName) reset the stream (\(closed.errorCode))")
         case is NIOHTTP2Errors.CreatedStreamAfterGoaway:
