@@ -42,8 +42,9 @@ extension HTTP1ProxyConnection {
     /// accept them (`TE: trailers`) and otherwise dropped.
     func endResponse(framing: ResponseFraming, trailers: HTTPHeaders? = nil, _ exchange: ProxyExchange<Proxy.Context>) {
         if framing == .chunked {
-            let allocator = self.context.channel.allocator
-            if let trailers, let last = TrailerFields.lastChunk(with: trailers, request: exchange.session.request, allocator: allocator) {
+            if let trailers,
+                let last = TrailerFields.lastChunk(with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator)
+            {
                 self.context.write(self.wrapOutboundOut(last), promise: nil)
             } else {
                 self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)

@@ -318,9 +318,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         }
     }
 
-    /// Ready at the end of the read that brought the first SETTINGS, not in the middle of
-    /// it: streams opened during a read are sent when it is done, after any GOAWAY in it.
-    /// nio-http2 has sent what streams wrote during the read by now (it runs first).
+    /// The end of a read; nio-http2's own, which runs first, has sent what streams wrote
+    /// during it. Ready only now if the read brought the first SETTINGS: a GOAWAY in the same
+    /// read would have retired the connection.
     func channelReadComplete(context: ChannelHandlerContext) {
         self.reading = false
         if self.state == .starting, self.settingsReceived {
