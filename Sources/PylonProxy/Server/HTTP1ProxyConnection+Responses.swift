@@ -43,7 +43,9 @@ extension HTTP1ProxyConnection {
     func endResponse(framing: ResponseFraming, trailers: HTTPHeaders? = nil, _ exchange: ProxyExchange<Proxy.Context>) {
         if framing == .chunked {
             if let trailers,
-                let last = TrailerFields.lastChunk(with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator)
+                let last = TrailerFields.lastChunk(
+                    with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator
+                )
             {
                 self.context.write(self.wrapOutboundOut(last), promise: nil)
             } else {

@@ -107,7 +107,8 @@ final class HTTP2TestStreamHandler: ChannelInboundHandler {
         trailers.add(name: "grpc-status", value: "0")
         trailers.add(name: "grpc-message", value: "OK")
         guard streaming else {
-            context.write(wrapOutboundOut(.body(.byteBuffer(Self.message("echo: \(message)", allocator: context.channel.allocator)))), promise: nil)
+            let reply = Self.message("echo: \(message)", allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(.body(.byteBuffer(reply))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             return
         }

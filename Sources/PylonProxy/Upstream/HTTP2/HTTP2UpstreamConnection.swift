@@ -262,7 +262,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         guard self.openStreams == 0, let context = self.context else { return }
         if sayingGoAway {
             // Last stream 0: Pylon processed no stream of the upstream's (it opens none).
-            let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .rootStream, errorCode: .noError, opaqueData: nil))
+            let goAway = HTTP2Frame(
+                streamID: .rootStream, payload: .goAway(lastStreamID: .rootStream, errorCode: .noError, opaqueData: nil)
+            )
             context.writeAndFlush(self.wrapOutboundOut(goAway), promise: nil)
         }
         context.close(promise: nil)
@@ -352,7 +354,10 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        self.logger.info("upstream HTTP/2 error; the connection takes no new streams", metadata: ["peer": "\(self.peerAddress)", "error": "\(error)"])
+        self.logger.info(
+            "upstream HTTP/2 error; the connection takes no new streams",
+            metadata: ["peer": "\(self.peerAddress)", "error": "\(error)"]
+        )
         // nio-http2 reports stream errors here too, and connection errors after its GOAWAY:
         // either way the connection takes no new streams and closes with its last one.
         self.retire(sayingGoAway: false)

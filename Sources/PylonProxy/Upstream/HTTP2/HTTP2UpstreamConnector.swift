@@ -10,7 +10,8 @@ import NIOSSL
 /// goes first, no Upgrade dance.
 enum HTTP2UpstreamConnector {
     static func connect(
-        _ peer: HTTPPeer, on eventLoop: any EventLoop, logger: Logger, completion: @escaping (Result<HTTP2UpstreamConnection, ProxyError>) -> Void
+        _ peer: HTTPPeer, on eventLoop: any EventLoop, logger: Logger,
+        completion: @escaping (Result<HTTP2UpstreamConnection, ProxyError>) -> Void
     ) {
         let deadline = NIODeadline.now() + peer.connectTimeout
         // What ALPN chose, once the handshake is done (TLS peers only).
