@@ -137,7 +137,8 @@ extension HTTP2StreamProxy {
             clientVersion: .http1_1,
             contentLength: head.headers.first(name: "content-length").flatMap { Int($0) }
         )
-        self.writeHead(head, framing: framing, exchange)
+        // Held until what follows is known: an end right after it makes one frame of both.
+        self.writeHead(head, framing: framing, exchange, hold: true)
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
@@ -168,6 +169,7 @@ extension HTTP2StreamProxy {
     }
 
     func upstreamReadComplete() {
+        self.releaseHeldHead()
         self.context.flush()
     }
 

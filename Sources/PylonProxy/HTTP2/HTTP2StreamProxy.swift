@@ -36,6 +36,9 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     var exchange: ProxyExchange<Proxy.Context>?
     /// The request's trailer fields (gRPC clients send none, others may), forwarded with its end.
     var requestTrailers: HTTPHeaders?
+    /// The upstream's response head, until what follows it in the same read is known (see
+    /// `endResponse`).
+    var heldResponseHead: HTTPResponseHead?
     /// `logging` ran for this stream's request.
     var logged = false
     var inReadCycle = false

@@ -66,6 +66,26 @@ final class HTTP2UpstreamTrailerTests: HTTP2UpstreamTestCase {
         XCTAssertEqual(backend.receivedRequests.last?.headers["te"], ["trailers"])
     }
 
+    func testAGRPCTrailersOnlyResponseKeepsItsShape() throws {
+        // An error status without a message comes as one HEADERS frame with END_STREAM; an
+        // empty DATA frame after the head would make gRPC clients read grpc-status as a
+        // header and report a stream ended without trailers.
+        let backend = try startHTTP2Backend()
+        let gateway = try startGateway(to: backend.address)
+        let requestFile = "\(try makeTempDirectory())/request.bin"
+        try Self.grpcMessage("hello").write(to: URL(fileURLWithPath: requestFile))
+        let run = try runNghttp([
+            "-v", "--no-verify-peer", "-d", requestFile, "-H", "content-type: application/grpc", "-H", "te: trailers",
+            "https://127.0.0.1:\(gateway.port)/test.Echo/Unimplemented",
+        ])
+        XCTAssertEqual(run.exitCode, 0, run.output)
+        XCTAssertTrue(run.output.contains("grpc-status: 12"), run.output)
+        XCTAssertTrue(run.output.contains("grpc-message: no such method"), run.output)
+        let responseHeaders = try XCTUnwrap(run.output.range(of: "recv HEADERS frame"), run.output)
+        XCTAssertTrue(run.output[responseHeaders.upperBound...].contains("; END_STREAM | END_HEADERS"), run.output)
+        XCTAssertFalse(run.output.contains("recv DATA frame"), "the response must be one HEADERS frame:\n\(run.output)")
+    }
+
     func testGRPCServerStreamingCallStreamsItsMessagesThenTrailers() throws {
         let backend = try startHTTP2Backend()
         let gateway = try startGateway(to: backend.address)

@@ -1,5 +1,7 @@
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
+import NIOHTTP2
 
 /// The HTTP/2-only routes of an `HTTP2TestBackend`, in front of the `TestBackendHandler`
 /// that serves every other path (their parts pass through untouched):
@@ -9,6 +11,8 @@ import NIOHTTP1
 ///   `grpc-status: 0`, `grpc-message: OK`.
 /// - `/test.Echo/Stream`: server streaming under the same rules: five messages
 ///   `message 0` … `message 4`, 20 ms apart, then the same trailers.
+/// - `/test.Echo/Unimplemented`: a gRPC Trailers-Only response: one HEADERS frame with
+///   END_STREAM carrying `:status: 200`, `grpc-status: 12` and `grpc-message`.
 /// - `/trailers`: 200 `received N bytes`, then trailers `x-backend-trailer: done`,
 ///   `x-received-bytes: N` and each request trailer back as `x-echo-<name>`.
 /// - `/die`: closes the whole connection (every stream on it) on the request head.
@@ -19,12 +23,13 @@ final class HTTP2TestStreamHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum Route {
-        case grpcUnary, grpcStream, trailers, die, dieMidBody
+        case grpcUnary, grpcStream, grpcUnimplemented, trailers, die, dieMidBody
 
         init?(uri: String) {
             switch uri.split(separator: "?").first ?? "" {
             case "/test.Echo/Unary": self = .grpcUnary
             case "/test.Echo/Stream": self = .grpcStream
+            case "/test.Echo/Unimplemented": self = .grpcUnimplemented
             case "/trailers": self = .trailers
             case "/die": self = .die
             case "/die-mid-body": self = .dieMidBody
@@ -69,6 +74,7 @@ final class HTTP2TestStreamHandler: ChannelInboundHandler {
             if let trailers { stats.receivedTrailers(trailers) }
             switch route {
             case .grpcUnary, .grpcStream: answerGRPC(head, streaming: route == .grpcStream, context: context)
+            case .grpcUnimplemented: answerTrailersOnly(context: context)
             case .trailers: answerWithTrailers(requestTrailers: trailers, context: context)
             case .die, .dieMidBody: break
             }
@@ -121,6 +127,15 @@ final class HTTP2TestStreamHandler: ChannelInboundHandler {
                 if index == count - 1 { context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil) }
             }
         }
+    }
+
+    /// Written below the codec, which would make two frames of a head and an end.
+    private func answerTrailersOnly(context: ChannelHandlerContext) {
+        let headers = HPACKHeaders([
+            (":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "12"), ("grpc-message", "no such method"),
+        ])
+        let codec = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
+        codec?.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))), promise: nil)
     }
 
     private func dieMidBody(context: ChannelHandlerContext) {
