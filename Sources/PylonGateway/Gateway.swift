@@ -218,6 +218,7 @@ extension ProxyError.Kind {
         case .readTimeout: "read_timeout"
         case .upstreamClosed: "closed"
         case .upstreamProtocol: "protocol"
+        case .upstreamRefusedStream: "refused_stream"
         case .upstreamCertificateRefused: "certificate_refused"
         case .upstreamTLSFailed: "tls"
         case .downstreamClosed: "client_closed"

@@ -18,6 +18,9 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
     public var idleTimeout: TimeAmount
     /// TLS towards the peer; nil speaks plain HTTP.
     public var tls: UpstreamTLS?
+    /// HTTP/1.1 or HTTP/2 towards the peer. For HTTP/2 over TLS, `tls`'s context must offer
+    /// `h2` in ALPN (`UpstreamTLSContext(applicationProtocols: ["h2"])`).
+    public var httpVersion: UpstreamHTTPVersion
 
     public init(
         address: SocketAddress,
@@ -26,7 +29,8 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         readTimeout: TimeAmount = .seconds(30),
         maxIdleConnections: Int = 64,
         idleTimeout: TimeAmount = .seconds(60),
-        tls: UpstreamTLS? = nil
+        tls: UpstreamTLS? = nil,
+        httpVersion: UpstreamHTTPVersion = .http1_1
     ) {
         self.address = address
         self.name = name ?? address.ipAddressAndPort
@@ -35,13 +39,14 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         self.maxIdleConnections = maxIdleConnections
         self.idleTimeout = idleTimeout
         self.tls = tls
+        self.httpVersion = httpVersion
     }
 
     public var description: String { self.name }
 
-    /// Connections are pooled per address and TLS identity: two peers with different
-    /// timeouts still share sockets, a plain and a TLS peer on one address never do.
-    var poolKey: UpstreamPoolKey { UpstreamPoolKey(address: self.address, tls: self.tls) }
+    /// Connections are pooled per address, TLS identity and HTTP version: two peers with
+    /// different timeouts still share sockets, a plain and a TLS peer on one address never do.
+    var poolKey: UpstreamPoolKey { UpstreamPoolKey(address: self.address, tls: self.tls, httpVersion: self.httpVersion) }
 }
 
 extension SocketAddress {

@@ -9,8 +9,13 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case readTimeout
         /// The upstream closed the connection before the response was complete.
         case upstreamClosed
-        /// The upstream sent something that is not a valid HTTP/1.1 response.
+        /// The upstream sent something that is not a valid HTTP response, or did not agree
+        /// to the HTTP version it is configured for.
         case upstreamProtocol
+        /// An HTTP/2 upstream refused the request's stream without processing it
+        /// (`REFUSED_STREAM`, or a stream beyond its GOAWAY's last stream ID): a request
+        /// without a body may go again (RFC 9113 §8.7).
+        case upstreamRefusedStream
         /// The upstream's TLS certificate was not trusted or does not name it.
         case upstreamCertificateRefused
         /// The TLS handshake with the upstream failed for another reason (no common
@@ -36,7 +41,9 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The status a client should see for this error, when a response can still be sent.
     public var suggestedStatus: Int {
         switch self.kind {
-        case .connectFailed, .upstreamClosed, .upstreamProtocol, .upstreamCertificateRefused, .upstreamTLSFailed: 502
+        case .connectFailed, .upstreamClosed, .upstreamProtocol, .upstreamRefusedStream, .upstreamCertificateRefused,
+            .upstreamTLSFailed:
+            502
         case .connectTimeout, .readTimeout: 504
         case .downstreamClosed: 499
         case .badRequest(let status): status

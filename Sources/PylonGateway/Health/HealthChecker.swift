@@ -125,8 +125,8 @@ final class HealthChecker: @unchecked Sendable {
         let peer = upstream.peers[targetIndex]
         self.probing[upstreamIndex][targetIndex] = true
         HealthProbe.run(
-            check.probe, address: peer.address, targetName: peer.name, tls: peer.tls, timeout: TimeAmount(check.timeout),
-            on: self.loop
+            check.probe, address: peer.address, targetName: peer.name, tls: peer.tls, httpVersion: peer.httpVersion,
+            timeout: TimeAmount(check.timeout), on: self.loop
         )
         .assumeIsolated()
         .whenSuccess { outcome in

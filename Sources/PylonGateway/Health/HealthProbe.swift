@@ -8,8 +8,9 @@ import Glibc
 #endif
 
 /// One active check of one target, on an event loop, never blocking it: a TCP connect, or
-/// an HTTP `GET` whose status must match. The whole probe, connect included, must finish
-/// within `timeout`.
+/// an HTTP `GET` whose status must match, in the HTTP version the target is proxied with
+/// (over HTTP/2: one stream on a connection of its own). The whole probe, connect included,
+/// must finish within `timeout`.
 enum HealthProbe {
     /// What a probe found.
     enum Outcome: Equatable, Sendable {
@@ -17,11 +18,11 @@ enum HealthProbe {
         case unhealthy(reason: String)
     }
 
-    /// `tls`: the target's TLS, which an HTTP check speaks as proxied requests do (a TCP
-    /// check only connects).
+    /// `tls` and `httpVersion`: the target's, which an HTTP check speaks as proxied requests
+    /// do (a TCP check only connects).
     static func run(
         _ probe: HealthCheckConfig.Probe, address: SocketAddress, targetName: String, tls: UpstreamTLS? = nil,
-        timeout: TimeAmount, on loop: any EventLoop
+        httpVersion: UpstreamHTTPVersion = .http1_1, timeout: TimeAmount, on loop: any EventLoop
     ) -> EventLoopFuture<Outcome> {
         switch probe {
         case .tcp:
@@ -29,7 +30,7 @@ enum HealthProbe {
         case .http(let path, let expectStatus, let host):
             return self.get(
                 path: path, host: host ?? targetName, expectStatus: expectStatus, address: address, tls: tls,
-                timeout: timeout, on: loop
+                httpVersion: httpVersion, timeout: timeout, on: loop
             )
         }
     }
@@ -48,7 +49,7 @@ enum HealthProbe {
 
     private static func get(
         path: String, host: String, expectStatus: Int, address: SocketAddress, tls: UpstreamTLS?,
-        timeout: TimeAmount, on loop: any EventLoop
+        httpVersion: UpstreamHTTPVersion, timeout: TimeAmount, on loop: any EventLoop
     ) -> EventLoopFuture<Outcome> {
         let status = loop.makePromise(of: Int.self)
         let deadline = loop.scheduleTask(in: timeout) {
@@ -64,12 +65,22 @@ enum HealthProbe {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try tls?.addClientHandler(to: channel.pipeline.syncOperations)
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(HTTPHealthProbeHandler(request: request, status: status))
+                    switch httpVersion {
+                    case .http1_1:
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(HTTPHealthProbeHandler(request: request, status: status))
+                    case .http2:
+                        try HTTP2HealthProbe.addConnectionHandlers(to: channel)
+                    }
                 }
             }
             .connect(to: address)
         connected.whenFailure { status.fail($0) }
+        if httpVersion == .http2 {
+            connected.whenSuccess { channel in
+                HTTP2HealthProbe.sendRequest(request, on: channel, secure: tls != nil, status: status)
+            }
+        }
         // However the probe ends, its connection is closed and the timer cancelled.
         status.futureResult.whenComplete { _ in
             deadline.cancel()

@@ -53,7 +53,7 @@ final class UpstreamGroup: Sendable {
     /// start-up, never on an event loop).
     static func resolve(_ config: UpstreamConfig, table: TargetHealthTable) throws -> UpstreamGroup {
         // One TLS context per upstream, shared by its targets; each target has its own SNI.
-        let tlsContext = try config.tls.map { try UpstreamTLSContext($0) }
+        let tlsContext = try config.tls.map { try UpstreamTLSContext($0, httpProtocol: config.httpProtocol) }
         let peers = try config.targets.map { target in
             HTTPPeer(
                 address: try SocketAddress.makeAddressResolvingHost(target.host, port: target.port),
@@ -62,7 +62,8 @@ final class UpstreamGroup: Sendable {
                 readTimeout: TimeAmount(config.readTimeout),
                 maxIdleConnections: config.maxIdle,
                 idleTimeout: TimeAmount(config.idleTimeout),
-                tls: tlsContext.map { UpstreamTLS(context: $0, serverName: config.tls?.sni ?? target.tlsServerName) }
+                tls: tlsContext.map { UpstreamTLS(context: $0, serverName: config.tls?.sni ?? target.tlsServerName) },
+                httpVersion: config.httpProtocol == .http2 ? .http2 : .http1_1
             )
         }
         return UpstreamGroup(

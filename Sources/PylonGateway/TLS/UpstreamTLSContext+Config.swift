@@ -3,8 +3,8 @@ import PylonProxy
 
 extension UpstreamTLSContext {
     /// The context for an upstream's `tls` section: its `ca_file`, else the system trust
-    /// store (read once per process, at start-up).
-    convenience init(_ config: UpstreamTLSConfig) throws {
+    /// store (read once per process, at start-up); ALPN offers what `httpProtocol` speaks.
+    convenience init(_ config: UpstreamTLSConfig, httpProtocol: UpstreamProtocol = .http1) throws {
         let trustRoots: [NIOSSLCertificate]
         if !config.verify {
             trustRoots = []
@@ -17,7 +17,8 @@ extension UpstreamTLSContext {
             trustRoots: trustRoots,
             verify: config.verify,
             clientCertificateChain: config.clientCertificate?.chain ?? [],
-            clientPrivateKey: config.clientCertificate?.privateKey
+            clientPrivateKey: config.clientCertificate?.privateKey,
+            applicationProtocols: httpProtocol.alpnIdentifiers
         )
     }
 }

@@ -1,31 +1,57 @@
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
 import NIOHTTP2
 
 /// Writing a stream's response and ending the stream.
 extension HTTP2StreamProxy {
-    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    /// `hold`: keep the head back until a body piece, the end of the response, or the end of
+    /// the upstream's read follows (see `endResponse`).
+    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>, hold: Bool = false) {
         var head = head
         head.version = .http2
         // Connection-specific fields are malformed in HTTP/2 (RFC 9113 §8.2.2), whoever added them.
         HopByHopHeaders.remove(from: &head.headers)
         exchange.session.responseStatus = head.status
         exchange.response = .streaming(framing)
+        if hold {
+            self.heldResponseHead = head
+        } else {
+            self.context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        }
+    }
+
+    /// Writes the response head held back by `writeHead`, if any.
+    func releaseHeldHead() {
+        guard let head = self.heldResponseHead else { return }
+        self.heldResponseHead = nil
         self.context.write(self.wrapOutboundOut(.head(head)), promise: nil)
     }
 
     func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+        self.releaseHeldHead()
         exchange.session.responseBodyBytes += piece.readableBytes
         // HEAD, 204 and 304 responses carry no DATA.
         guard framing != .none else { return }
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(piece))), promise: nil)
     }
 
-    func endResponse(_ exchange: ProxyExchange<Proxy.Context>) {
+    /// `trailers` go out as the trailing HEADERS frame (gRPC's `grpc-status`). A response
+    /// whose head is still held ends without a body: head and end go out as one HEADERS frame
+    /// with END_STREAM, the shape it came in. gRPC's Trailers-Only responses (an error status
+    /// and no message) must keep it: after a separate empty DATA frame a client takes their
+    /// `grpc-status` for a header and finds the stream ended without trailers.
+    func endResponse(_ exchange: ProxyExchange<Proxy.Context>, trailers: HTTPHeaders? = nil) {
         // Complete before the write: the END_STREAM may close the stream's channel (and run
         // channelInactive) before the write returns.
         exchange.response = .complete
-        self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        if trailers == nil, let head = self.heldResponseHead {
+            self.heldResponseHead = nil
+            self.writeHeadEndingStream(head)
+        } else {
+            self.releaseHeldHead()
+            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
+        }
         self.finish(exchange)
         if !exchange.requestComplete {
             // Answered before the client finished sending (413, a local answer, an
@@ -76,6 +102,17 @@ extension HTTP2StreamProxy {
         exchange.upstreamConnection?.abandon()
         exchange.upstream = .finished
         self.reset(.internalError)
+    }
+
+    /// A response head as one HEADERS frame with END_STREAM, written below the codec: it
+    /// writes a head and an end as two frames.
+    private func writeHeadEndingStream(_ head: HTTPResponseHead) {
+        var fields = HTTPHeaders([(":status", String(head.status.code))])
+        fields.add(contentsOf: head.headers)
+        let headers = HPACKHeaders(httpHeaders: fields, normalizeHTTPHeaders: true)
+        let frame = HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))
+        let codec = try? self.context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
+        codec?.writeAndFlush(NIOAny(frame), promise: nil)
     }
 
     /// Sends RST_STREAM with `code` and closes the stream's channel.

@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 
-/// Forwarding a stream's request to an HTTP/1.1 upstream and its response back.
+/// Forwarding a stream's request to an HTTP/1.1 or HTTP/2 upstream and its response back.
 extension HTTP2StreamProxy {
     func connectUpstream(_ exchange: ProxyExchange<Proxy.Context>) {
         let peer: HTTPPeer
@@ -65,6 +65,7 @@ extension HTTP2StreamProxy {
             head.headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         head.version = .http1_1
+        if peer.httpVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: exchange.session.request) }
         do {
             try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
         } catch {
@@ -81,7 +82,7 @@ extension HTTP2StreamProxy {
         exchange.queuedBody = []
         exchange.queuedBodyBytes = 0
         if exchange.requestComplete {
-            connection.write(.end(nil))
+            connection.write(.end(self.requestTrailers))
         }
         if !self.inReadCycle { connection.flush() }
         self.resumeReading()
@@ -119,7 +120,7 @@ extension HTTP2StreamProxy {
         var head = upstreamHead
         HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
-            let version = upstreamHead.version.minor == 0 ? "1.0" : "1.1"
+            let version = upstreamHead.version.viaProtocolVersion
             Self.appendListElement("\(version) \(self.configuration.forwarding.viaName)", to: "Via", in: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
@@ -136,7 +137,8 @@ extension HTTP2StreamProxy {
             clientVersion: .http1_1,
             contentLength: head.headers.first(name: "content-length").flatMap { Int($0) }
         )
-        self.writeHead(head, framing: framing, exchange)
+        // Held until what follows is known: an end right after it makes one frame of both.
+        self.writeHead(head, framing: framing, exchange, hold: true)
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
@@ -154,7 +156,7 @@ extension HTTP2StreamProxy {
         self.writeBody(piece, framing: framing, exchange)
     }
 
-    func upstreamResponseEnd() {
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
         guard let exchange = self.exchange, case .streaming(let framing) = exchange.response else { return }
         if let connection = exchange.upstreamConnection, connection.state == .reusable {
             self.pool.giveBack(connection)
@@ -163,10 +165,11 @@ extension HTTP2StreamProxy {
         var piece: ByteBuffer? = nil
         try? self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
         if let piece, piece.readableBytes > 0 { self.writeBody(piece, framing: framing, exchange) }
-        self.endResponse(exchange)
+        self.endResponse(exchange, trailers: TrailerFields.forwardable(trailers))
     }
 
     func upstreamReadComplete() {
+        self.releaseHeldHead()
         self.context.flush()
     }
 
@@ -181,6 +184,14 @@ extension HTTP2StreamProxy {
         {
             exchange.upstream = .none
             exchange.session.connectAttempts -= 1
+            self.connectUpstream(exchange)
+            return
+        }
+        // An HTTP/2 stream the upstream never processed: a body-less request can go again.
+        if error.kind == .upstreamRefusedStream, !exchange.responseStarted, exchange.requestFraming == .none,
+            exchange.session.connectAttempts < Self.maxConnectAttempts
+        {
+            exchange.upstream = .none
             self.connectUpstream(exchange)
             return
         }

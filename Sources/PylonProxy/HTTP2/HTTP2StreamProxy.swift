@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOHTTP2
 
 /// Serves one HTTP/2 stream: runs its request through the `ProxyHTTP` phases and the
-/// event loop's upstream pool, to an HTTP/1.1 upstream, streaming both bodies.
+/// event loop's upstream pool, to an HTTP/1.1 or HTTP/2 upstream, streaming both bodies
+/// and passing trailers on both ways.
 ///
 /// It sits in the stream's child channel behind `HTTP2FramePayloadToHTTP1ServerCodec`.
 /// Flow control is the stream's own: request body is only read from the stream (and so
@@ -33,6 +34,11 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     /// handler as a head immediately followed by its end, in the same read.
     var pendingHead: HTTPRequestHead?
     var exchange: ProxyExchange<Proxy.Context>?
+    /// The request's trailer fields (gRPC clients send none, others may), forwarded with its end.
+    var requestTrailers: HTTPHeaders?
+    /// The upstream's response head, until what follows it in the same read is known (see
+    /// `endResponse`).
+    var heldResponseHead: HTTPResponseHead?
     /// `logging` ran for this stream's request.
     var logged = false
     var inReadCycle = false
@@ -69,8 +75,10 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         case .body(let body):
             self.startPendingExchange(hasBody: true)
             self.requestBody(body)
-        case .end:
-            // Trailers are not forwarded: HTTP/1.1 upstreams would need a chunked body for them.
+        case .end(let trailers):
+            // To an HTTP/1.1 upstream trailers go only with a chunked body (one without
+            // content-length); the encoder drops them otherwise.
+            self.requestTrailers = TrailerFields.forwardable(trailers)
             self.startPendingExchange(hasBody: false)
             self.requestEnd()
         }
@@ -243,7 +251,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         }
         if let connection = exchange.upstreamConnection {
             if let piece { connection.write(.body(.byteBuffer(piece))) }
-            connection.write(.end(nil))
+            connection.write(.end(self.requestTrailers))
             if !self.inReadCycle { connection.flush() }
         } else if let piece {
             exchange.queuedBody.append(piece)

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// One upstream pool per event loop of the server's group.
@@ -8,10 +9,10 @@ import NIOCore
 final class EventLoopPools: @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamPool]
 
-    init(group: any EventLoopGroup) {
+    init(group: any EventLoopGroup, logger: Logger) {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop)
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, logger: logger)
         }
         self.pools = pools
     }

@@ -38,9 +38,19 @@ extension HTTP1ProxyConnection {
     private static var crlf: ByteBuffer { ByteBuffer(staticString: "\r\n") }
     private static var lastChunk: ByteBuffer { ByteBuffer(staticString: "0\r\n\r\n") }
 
-    func endResponse(framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    /// `trailers`: the upstream's trailer fields, sent in the last chunk to clients that
+    /// accept them (`TE: trailers`) and otherwise dropped.
+    func endResponse(framing: ResponseFraming, trailers: HTTPHeaders? = nil, _ exchange: ProxyExchange<Proxy.Context>) {
         if framing == .chunked {
-            self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)
+            if let trailers,
+                let last = TrailerFields.lastChunk(
+                    with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator
+                )
+            {
+                self.context.write(self.wrapOutboundOut(last), promise: nil)
+            } else {
+                self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)
+            }
         }
         self.context.flush()
         exchange.response = .complete

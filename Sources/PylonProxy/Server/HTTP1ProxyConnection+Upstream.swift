@@ -63,6 +63,7 @@ extension HTTP1ProxyConnection {
             head.headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         head.version = .http1_1
+        if peer.httpVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: exchange.session.request) }
         do {
             try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
         } catch {
@@ -136,7 +137,7 @@ extension HTTP1ProxyConnection {
         HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
             // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
-            let version = upstreamHead.version.minor == 0 ? "1.0" : "1.1"
+            let version = upstreamHead.version.viaProtocolVersion
             Self.appendListElement("\(version) \(self.configuration.forwarding.viaName)", to: "Via", in: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
@@ -173,7 +174,7 @@ extension HTTP1ProxyConnection {
         self.writeBody(piece, framing: framing, exchange)
     }
 
-    func upstreamResponseEnd() {
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
         guard let exchange = self.exchange, case .streaming(let framing) = exchange.response else { return }
         if let connection = exchange.upstreamConnection {
             if connection.state == .reusable { self.pool.giveBack(connection) }
@@ -182,7 +183,7 @@ extension HTTP1ProxyConnection {
         var piece: ByteBuffer? = nil
         try? self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
         if let piece, piece.readableBytes > 0 { self.writeBody(piece, framing: framing, exchange) }
-        self.endResponse(framing: framing, exchange)
+        self.endResponse(framing: framing, trailers: trailers, exchange)
     }
 
     func upstreamReadComplete() {
@@ -199,6 +200,14 @@ extension HTTP1ProxyConnection {
         if wasReused, !exchange.responseStarted, exchange.requestFraming == .none, error.kind == .upstreamClosed {
             exchange.upstream = .none
             exchange.session.connectAttempts -= 1
+            self.connectUpstream(exchange)
+            return
+        }
+        // An HTTP/2 stream the upstream never processed: a body-less request can go again.
+        if error.kind == .upstreamRefusedStream, !exchange.responseStarted, exchange.requestFraming == .none,
+            exchange.session.connectAttempts < Self.maxConnectAttempts
+        {
+            exchange.upstream = .none
             self.connectUpstream(exchange)
             return
         }

@@ -21,7 +21,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        self.pools = EventLoopPools(group: group)
+        self.pools = EventLoopPools(group: group, logger: logger)
     }
 
     /// Open client connections right now.

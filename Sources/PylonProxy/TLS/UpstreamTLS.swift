@@ -30,11 +30,15 @@ public final class UpstreamTLSContext: Sendable, Hashable {
     ///   - verify: false accepts any certificate (testing only; nothing is authenticated).
     ///   - clientCertificateChain: presented when the upstream asks for one (mTLS), with
     ///     `clientPrivateKey`.
+    ///   - applicationProtocols: offered in ALPN: `["http/1.1"]` for HTTP/1.1 peers, `["h2"]`
+    ///     for HTTP/2 peers (only `h2`, so a server that cannot speak it says so in the
+    ///     handshake instead of picking HTTP/1.1).
     public init(
         trustRoots: [NIOSSLCertificate],
         verify: Bool = true,
         clientCertificateChain: [NIOSSLCertificate] = [],
-        clientPrivateKey: NIOSSLPrivateKey? = nil
+        clientPrivateKey: NIOSSLPrivateKey? = nil,
+        applicationProtocols: [String] = ["http/1.1"]
     ) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -43,7 +47,7 @@ public final class UpstreamTLSContext: Sendable, Hashable {
         // The chain is checked here; the name by UpstreamCertificateIdentity, more strictly
         // than NIOSSL's host name check would.
         tls.certificateVerification = verify ? .noHostnameVerification : .none
-        tls.applicationProtocols = ["http/1.1"]
+        tls.applicationProtocols = applicationProtocols
         if let clientPrivateKey, !clientCertificateChain.isEmpty {
             tls.certificateChain = clientCertificateChain.map { .certificate($0) }
             tls.privateKey = .privateKey(clientPrivateKey)

@@ -11,15 +11,16 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
 
     private let peer: HTTPPeer
     private let deadline: NIODeadline
-    private var promise: EventLoopPromise<Void>?
+    private var promise: EventLoopPromise<String?>?
     private var timer: Scheduled<Void>?
-    /// Succeeds when the handshake is done; fails with the `ProxyError` to report.
-    let handshakeDone: EventLoopFuture<Void>
+    /// Succeeds when the handshake is done, with the protocol ALPN chose (nil: none);
+    /// fails with the `ProxyError` to report.
+    let handshakeDone: EventLoopFuture<String?>
 
     init(peer: HTTPPeer, deadline: NIODeadline, eventLoop: any EventLoop) {
         self.peer = peer
         self.deadline = deadline
-        let promise = eventLoop.makePromise(of: Void.self)
+        let promise = eventLoop.makePromise(of: String?.self)
         self.promise = promise
         self.handshakeDone = promise.futureResult
     }
@@ -40,7 +41,7 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event, let promise = self.promise {
+        if case TLSUserEvent.handshakeCompleted(let negotiatedProtocol) = event, let promise = self.promise {
             if let refusal = self.identityRefusal(context: context) {
                 self.fail(refusal, context: context)
                 return
@@ -49,7 +50,7 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
             self.timer?.cancel()
             self.timer = nil
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            promise.succeed()
+            promise.succeed(negotiatedProtocol)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -8,6 +8,12 @@ import NIOSSL
 /// handlers, their type-erased hops and a write-observing decoder off every request.
 /// It forwards what it reads to its sink, holds reads back while the client cannot keep
 /// up, and enforces the peer's read timeout.
+///
+/// It also serves one request on a stream of an HTTP/2 upstream connection, behind
+/// `HTTP2FramePayloadToHTTP1ClientCodec`: there it writes HTTP/1 parts and receives them
+/// through `HTTP2UpstreamStreamRelay`; the stream's writability follows its flow-control
+/// window, and holding its reads back holds back its WINDOW_UPDATEs. Such a stream is
+/// never pooled (see `HTTP2UpstreamPool`).
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -24,6 +30,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     let peerAddress: SocketAddress
     let poolKey: UpstreamPoolKey
+    /// Whether this is one stream of an HTTP/2 connection rather than an HTTP/1.1 connection.
+    let isHTTP2Stream: Bool
     /// Pooling limits of the peer this connection was opened for.
     let maxIdleConnections: Int
     let idleTimeout: TimeAmount
@@ -48,7 +56,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Bytes of a head or chunk-size line that arrived incomplete.
     private var unparsed: ByteBuffer?
 
-    init(peer: HTTPPeer) {
+    init(peer: HTTPPeer, isHTTP2Stream: Bool = false) {
+        self.isHTTP2Stream = isHTTP2Stream
         self.peerAddress = peer.address
         self.poolKey = peer.poolKey
         self.maxIdleConnections = peer.maxIdleConnections
@@ -71,6 +80,11 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func write(_ part: HTTPClientRequestPart) {
         guard let context = self.context, self.state != .closed else { return }
+        if self.isHTTP2Stream {
+            if case .end = part { self.requestEnded() }
+            context.write(NIOAny(part), promise: nil)
+            return
+        }
         switch part {
         case .head(let head):
             self.parser.expectResponse(to: head.method)
@@ -94,10 +108,15 @@ final class UpstreamConnection: ChannelDuplexHandler {
             if let last = self.writer.end(trailers: trailers, allocator: context.channel.allocator) {
                 context.write(self.wrapOutboundOut(last), promise: nil)
             }
-            self.requestEndWritten = true
-            self.lastRead = .now()
-            self.armReadTimer()
+            self.requestEnded()
         }
+    }
+
+    /// The whole request was written: from now on a silent upstream is a timeout.
+    private func requestEnded() {
+        self.requestEndWritten = true
+        self.lastRead = .now()
+        self.armReadTimer()
     }
 
     func flush() {
@@ -176,9 +195,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
                 sink.upstreamResponseHead(head)
             case .body(let body):
                 sink.upstreamResponseBody(body)
-            case .end:
+            case .end(let trailers):
                 // Bytes after the end were sent out of turn: the connection cannot be reused.
-                self.finishResponse(sink, outOfStep: input.readableBytes > 0)
+                self.finishResponse(sink, trailers: trailers, outOfStep: input.readableBytes > 0)
                 return
             }
             // The sink may have given up on this connection while handling the event.
@@ -187,8 +206,27 @@ final class UpstreamConnection: ChannelDuplexHandler {
         if input.readableBytes > 0 { self.unparsed = input }
     }
 
+    /// A response part read from an HTTP/2 stream (see `HTTP2UpstreamStreamRelay`).
+    func receive(_ part: HTTPClientResponsePart) {
+        self.lastRead = .now()
+        guard self.state == .active, let sink = self.sink else {
+            self.close()
+            return
+        }
+        switch part {
+        case .head(let head):
+            // A stream serves one request; its connection is what is shared.
+            if head.status.code >= 200 { self.upstreamKeepsAlive = false }
+            sink.upstreamResponseHead(head)
+        case .body(let body):
+            sink.upstreamResponseBody(body)
+        case .end(let trailers):
+            self.finishResponse(sink, trailers: trailers, outOfStep: false)
+        }
+    }
+
     /// The response is complete: reusable if both sides keep the connection open.
-    private func finishResponse(_ sink: any UpstreamResponseSink, outOfStep: Bool) {
+    private func finishResponse(_ sink: any UpstreamResponseSink, trailers: HTTPHeaders?, outOfStep: Bool) {
         // The read timer is left to lapse on its own (it re-checks the state when it
         // fires): cancelling and rescheduling it per request costs more than it saves.
         let reusable = self.upstreamKeepsAlive && self.requestEndWritten && !outOfStep
@@ -196,7 +234,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         self.sink = nil
         self.unparsed = nil
         if !reusable { self.context?.close(promise: nil) }
-        sink.upstreamResponseEnd()
+        sink.upstreamResponseEnd(trailers: trailers)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -207,7 +245,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         if self.state == .active, let sink = self.sink, case .end = self.parser.endOfInput() {
             // A body without a length ends here (RFC 9112 §6.3 rule 8).
             self.upstreamKeepsAlive = false
-            self.finishResponse(sink, outOfStep: false)
+            self.finishResponse(sink, trailers: nil, outOfStep: false)
             context.fireChannelInactive()
             return
         }
@@ -216,6 +254,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? ProxyError {
+            // Already described by a handler in front (an HTTP/2 stream's reset or refusal).
+            self.fail(error)
+            context.close(promise: nil)
+            return
+        }
         // A TLS upstream that closes without close_notify: many do after their last response.
         // The end of input that follows ends a close-delimited body or fails the request.
         if case NIOSSLError.uncleanShutdown = error { return }

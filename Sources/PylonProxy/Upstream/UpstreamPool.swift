@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,9 +10,13 @@ import NIOSSL
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
+    /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
+    private let http2: HTTP2UpstreamPool
 
-    init(eventLoop: any EventLoop) {
+    /// `logger`: for what happens to HTTP/2 connections outside any one request.
+    init(eventLoop: any EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
+        self.http2 = HTTP2UpstreamPool(eventLoop: eventLoop, logger: logger)
     }
 
     /// The most recently used idle connection to `peer`, if one is still open.
@@ -71,6 +76,8 @@ final class UpstreamPool {
 
     /// Takes a fresh connection nobody used after all (its request went away while connecting).
     func giveBackUnused(_ connection: UpstreamConnection) {
+        // An unused HTTP/2 stream is just closed: its connection is what is shared.
+        guard connection.poolKey.httpVersion == .http1_1 else { return connection.close() }
         connection.markUnused()
         self.giveBack(connection)
     }
@@ -82,8 +89,10 @@ final class UpstreamPool {
     }
 
     /// Opens a new connection to `peer` on this event loop; for a TLS peer, completes once
-    /// the handshake is done (the connect timeout covers both).
+    /// the handshake is done (the connect timeout covers both). For an HTTP/2 peer: a new
+    /// stream on a connection shared with other requests (see `HTTP2UpstreamPool`).
     func connect(_ peer: HTTPPeer, completion: @escaping (Result<UpstreamConnection, ProxyError>) -> Void) {
+        if peer.httpVersion == .http2 { return self.http2.openStream(peer, completion: completion) }
         let deadline = NIODeadline.now() + peer.connectTimeout
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(peer.connectTimeout)
@@ -104,7 +113,7 @@ final class UpstreamPool {
                 guard peer.tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
                 do {
                     let handshake = try channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self)
-                    return handshake.handshakeDone.map { channel }
+                    return handshake.handshakeDone.map { _ in channel }
                 } catch {
                     // Already removed: the handshake finished before the connect was reported.
                     return channel.eventLoop.makeSucceededFuture(channel)
@@ -127,7 +136,7 @@ final class UpstreamPool {
             }
     }
 
-    private static func connectError(_ error: any Error, peer: HTTPPeer) -> ProxyError {
+    static func connectError(_ error: any Error, peer: HTTPPeer) -> ProxyError {
         if let error = error as? ProxyError { return error }
         if case ChannelError.connectTimeout = error {
             return ProxyError(.connectTimeout, "connect to \(peer) timed out after \(peer.connectTimeout)")

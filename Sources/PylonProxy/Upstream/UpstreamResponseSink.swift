@@ -8,7 +8,9 @@ protocol UpstreamResponseSink: AnyObject {
     /// A response head: 1xx interim ones first, then the final one.
     func upstreamResponseHead(_ head: HTTPResponseHead)
     func upstreamResponseBody(_ body: ByteBuffer)
-    func upstreamResponseEnd()
+    /// The response is complete; `trailers` are its trailer fields, if it had any (chunked
+    /// HTTP/1.1 trailers, or an HTTP/2 trailing HEADERS frame: gRPC's `grpc-status`).
+    func upstreamResponseEnd(trailers: HTTPHeaders?)
     /// The end of one batch of reads: the moment to flush what was written downstream.
     func upstreamReadComplete()
     /// The connection failed (closed, timed out, sent garbage) before the response was complete.

@@ -32,6 +32,9 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var passive: PassiveHealthConfig?
     /// Speak TLS to the targets (`tls`); default nil: plain HTTP.
     public var tls: UpstreamTLSConfig?
+    /// HTTP/1.1 or HTTP/2 to the targets (`protocol`); default `.http1`. Health checks of
+    /// `http` kind speak it too.
+    public var httpProtocol: UpstreamProtocol
 
     public init(
         name: String,
@@ -46,7 +49,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         hashKey: BalanceHashKey? = nil,
         healthCheck: HealthCheckConfig? = nil,
         passive: PassiveHealthConfig? = nil,
-        tls: UpstreamTLSConfig? = nil
+        tls: UpstreamTLSConfig? = nil,
+        httpProtocol: UpstreamProtocol = .http1
     ) {
         self.name = name
         self.targets = targets
@@ -61,6 +65,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.healthCheck = healthCheck
         self.passive = passive
         self.tls = tls
+        self.httpProtocol = httpProtocol
     }
 
     /// The weight of the target at `index` (1 when `weights` has no entry for it).

@@ -1,7 +1,7 @@
 extension UpstreamConfig {
     static let keys = [
         "targets", "balance", "hash_key", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries",
-        "health_check", "passive", "tls",
+        "health_check", "passive", "tls", "protocol",
     ]
 
     /// Reads the `upstreams` mapping. `declaredNames` holds every name written, even of upstreams
@@ -47,6 +47,8 @@ extension UpstreamConfig {
         let passive = passiveNode.flatMap(PassiveHealthConfig.read(from:))
         let tlsNode = map.optional("tls")
         let tls = tlsNode.flatMap(UpstreamTLSConfig.read(from:))
+        let protocolNode = map.optional("protocol")
+        let httpProtocol = protocolNode?.oneOf(UpstreamProtocol.self)
 
         // Cross-checks, each reported only when the values involved were themselves valid.
         let strategy = balance ?? .roundRobin
@@ -65,7 +67,7 @@ extension UpstreamConfig {
         }
         guard let targets, balanceNode == nil || balance != nil, hashKeyNode == nil || hashKey != nil,
             healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil,
-            tlsNode == nil || tls != nil
+            tlsNode == nil || tls != nil, protocolNode == nil || httpProtocol != nil
         else {
             return nil
         }
@@ -80,6 +82,7 @@ extension UpstreamConfig {
         upstream.healthCheck = healthCheck
         upstream.passive = passive
         upstream.tls = tls
+        upstream.httpProtocol = httpProtocol ?? .http1
         return upstream
     }
 

@@ -23,6 +23,9 @@ extension Gateway {
         let upstream = self.upstreams[self.routes[ctx.route!].upstream]
         let keyHash = upstream.keyHash(path: session.path, clientIP: ctx.clientIP, headers: session.request.headers)
         let index = upstream.choose(keyHash: keyHash, tried: ctx.triedTargets)
+        // A request sent again (a stale pooled socket, a stream the upstream refused) leaves
+        // the target it had first: it is in flight on one target at a time.
+        if let previous = ctx.target { upstream.endRequest(previous) }
         upstream.beginRequest(index)
         ctx.target = index
         return upstream.peers[index]
