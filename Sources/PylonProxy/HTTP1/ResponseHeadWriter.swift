@@ -36,13 +36,27 @@ enum ResponseHeadWriter {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(head.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-        for (name, value) in head.headers {
+        Self.writeFields(head.headers, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Writes `fields` as field lines (`name: value` CRLF each): a head's or a trailer section's.
+    static func writeFields(_ fields: HTTPHeaders, into buffer: inout ByteBuffer) {
+        for (name, value) in fields {
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
+    }
+
+    /// The last chunk of a chunked body, with `trailers` as its trailer section.
+    static func lastChunk(trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: trailers == nil ? 5 : 64)
+        buffer.writeStaticString("0\r\n")
+        if let trailers { Self.writeFields(trailers, into: &buffer) }
         buffer.writeStaticString("\r\n")
+        return buffer
     }
 
     /// Sets the framing fields of `headers` to match `framing`.

@@ -33,15 +33,6 @@ enum TrailerFields {
     /// Nil: the plain last chunk (dropping trailers is what RFC 9110 §6.5 allows).
     static func lastChunk(with trailers: HTTPHeaders, request: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard Self.areAccepted(by: request.headers), let fields = Self.forwardable(trailers) else { return nil }
-        var buffer = allocator.buffer(capacity: 64)
-        buffer.writeStaticString("0\r\n")
-        for (name, value) in fields {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("\r\n")
-        return buffer
+        return ResponseHeadWriter.lastChunk(trailers: fields, allocator: allocator)
     }
 }

@@ -16,15 +16,11 @@ struct UpstreamRequestWriter {
         buffer.writeString(head.uri)
         buffer.writeStaticString(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         var chunked = false
-        for (name, value) in head.headers {
-            if name.utf8.count == 17, name.utf8.elementsEqual("transfer-encoding".utf8, by: { $0 | 0x20 == $1 }) {
-                chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
-            }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        for (name, value) in head.headers
+        where name.utf8.count == 17 && name.utf8.elementsEqual("transfer-encoding".utf8, by: { $0 | 0x20 == $1 }) {
+            chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
         }
+        ResponseHeadWriter.writeFields(head.headers, into: &buffer)
         buffer.writeStaticString("\r\n")
         self.isChunked = chunked
         return buffer
@@ -42,17 +38,6 @@ struct UpstreamRequestWriter {
     /// The end of the body: the last chunk and the trailer section when chunked.
     func end(trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard self.isChunked else { return nil }
-        var buffer = allocator.buffer(capacity: 5)
-        buffer.writeStaticString("0\r\n")
-        if let trailers {
-            for (name, value) in trailers {
-                buffer.writeString(name)
-                buffer.writeStaticString(": ")
-                buffer.writeString(value)
-                buffer.writeStaticString("\r\n")
-            }
-        }
-        buffer.writeStaticString("\r\n")
-        return buffer
+        return ResponseHeadWriter.lastChunk(trailers: trailers, allocator: allocator)
     }
 }

@@ -32,12 +32,3 @@ enum EventRateSyntax {
         return HTTP2Config.EventRate(count: events, per: duration)
     }
 }
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return text
-    }
-}

@@ -39,12 +39,3 @@ enum RequestRateSyntax {
         return RequestRate(requests: requests, per: period)
     }
 }
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return text
-    }
-}
