@@ -47,25 +47,10 @@ extension HTTP2StreamProxy {
     }
 
     func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange<Proxy.Context>) {
-        var head = exchange.session.request
-        // The codec turned `:authority` into Host (when the client sent none); what is
-        // left that HTTP/1.1 treats as connection-specific goes.
-        head.headers.remove(name: "expect")
-        HopByHopHeaders.remove(from: &head.headers)
-        self.addForwardingHeaders(&head, exchange.session)
-        switch exchange.requestFraming {
-        case .none:
-            head.headers.remove(name: "content-length")
-            if head.method == .POST || head.method == .PUT || head.method == .PATCH {
-                head.headers.add(name: "Content-Length", value: "0")
-            }
-        case .contentLength(let length):
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        case .chunked:
-            head.headers.add(name: "Transfer-Encoding", value: "chunked")
-        }
-        head.version = .http1_1
-        if peer.httpVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: exchange.session.request) }
+        var head = UpstreamRequestHead.make(
+            for: exchange.session, framing: exchange.requestFraming, forwarding: self.configuration.forwarding,
+            upstreamVersion: peer.httpVersion
+        )
         do {
             try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
         } catch {
@@ -88,28 +73,6 @@ extension HTTP2StreamProxy {
         self.resumeReading()
     }
 
-    func addForwardingHeaders(_ head: inout HTTPRequestHead, _ session: ProxySession) {
-        let forwarding = self.configuration.forwarding
-        if forwarding.xForwardedFor, let ip = session.proxyProtocolSourceIP ?? session.clientIP {
-            Self.appendListElement(ip, to: "X-Forwarded-For", in: &head.headers)
-        }
-        if forwarding.xForwardedProto {
-            head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: session.scheme)
-        }
-        if forwarding.via {
-            Self.appendListElement("2 \(forwarding.viaName)", to: "Via", in: &head.headers)
-        }
-    }
-
-    /// Appends `element` to a comma-separated list field, keeping the existing elements.
-    private static func appendListElement(_ element: String, to name: String, in headers: inout HTTPHeaders) {
-        let existing = headers[name]
-        if existing.isEmpty {
-            headers.add(name: name, value: element)
-        } else {
-            headers.replaceOrAdd(name: name, value: (existing + [element]).joined(separator: ", "))
-        }
-    }
 
     // MARK: UpstreamResponseSink
 
@@ -120,8 +83,7 @@ extension HTTP2StreamProxy {
         var head = upstreamHead
         HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
-            let version = upstreamHead.version.viaProtocolVersion
-            Self.appendListElement("\(version) \(self.configuration.forwarding.viaName)", to: "Via", in: &head.headers)
+            UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
         do {

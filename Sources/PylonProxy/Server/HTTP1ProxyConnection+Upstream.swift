@@ -47,23 +47,10 @@ extension HTTP1ProxyConnection {
     }
 
     func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange<Proxy.Context>) {
-        var head = exchange.session.request
-        head.headers.remove(name: "expect")
-        HopByHopHeaders.remove(from: &head.headers)
-        self.addForwardingHeaders(&head, exchange.session)
-        switch exchange.requestFraming {
-        case .none:
-            head.headers.remove(name: "content-length")
-            if head.method == .POST || head.method == .PUT || head.method == .PATCH {
-                head.headers.add(name: "Content-Length", value: "0")
-            }
-        case .contentLength(let length):
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        case .chunked:
-            head.headers.add(name: "Transfer-Encoding", value: "chunked")
-        }
-        head.version = .http1_1
-        if peer.httpVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: exchange.session.request) }
+        var head = UpstreamRequestHead.make(
+            for: exchange.session, framing: exchange.requestFraming, forwarding: self.configuration.forwarding,
+            upstreamVersion: peer.httpVersion
+        )
         do {
             try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
         } catch {
@@ -86,32 +73,6 @@ extension HTTP1ProxyConnection {
         self.resumeReading()
     }
 
-    func addForwardingHeaders(_ head: inout HTTPRequestHead, _ session: ProxySession) {
-        let forwarding = self.configuration.forwarding
-        // Behind a PROXY-protocol balancer the TCP peer is the balancer; the client is
-        // the address its header carried.
-        if forwarding.xForwardedFor, let ip = session.proxyProtocolSourceIP ?? session.clientIP {
-            Self.appendListElement(ip, to: "X-Forwarded-For", in: &head.headers)
-        }
-        if forwarding.xForwardedProto {
-            head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: session.scheme)
-        }
-        if forwarding.via {
-            let version = session.request.version.minor == 0 ? "1.0" : "1.1"
-            Self.appendListElement("\(version) \(forwarding.viaName)", to: "Via", in: &head.headers)
-        }
-    }
-
-    /// Appends `element` to a comma-separated list field, keeping every existing field
-    /// line's elements in order (RFC 9110 §5.3: several lines form one list).
-    private static func appendListElement(_ element: String, to name: String, in headers: inout HTTPHeaders) {
-        let existing = headers[name]
-        if existing.isEmpty {
-            headers.add(name: name, value: element)
-        } else {
-            headers.replaceOrAdd(name: name, value: (existing + [element]).joined(separator: ", "))
-        }
-    }
 
     func upstreamResponseHead(_ upstreamHead: HTTPResponseHead) {
         guard let exchange = self.exchange else { return }
@@ -137,8 +98,7 @@ extension HTTP1ProxyConnection {
         HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
             // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
-            let version = upstreamHead.version.viaProtocolVersion
-            Self.appendListElement("\(version) \(self.configuration.forwarding.viaName)", to: "Via", in: &head.headers)
+            UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
         do {
