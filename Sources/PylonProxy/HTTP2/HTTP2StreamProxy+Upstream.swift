@@ -3,76 +3,8 @@ import NIOHTTP1
 import NIOHTTP2
 
 /// Forwarding a stream's request to an HTTP/1.1 or HTTP/2 upstream and its response back.
-extension HTTP2StreamProxy {
-    func connectUpstream(_ exchange: ProxyExchange<Proxy.Context>) {
-        let peer: HTTPPeer
-        do {
-            peer = try self.proxy.upstreamPeer(exchange.session, &exchange.context)
-        } catch {
-            return self.fail(exchange, ProxyError(.phase, "upstream peer: \(error)"))
-        }
-        exchange.session.peer = peer
-        exchange.session.connectAttempts += 1
-        if let connection = self.pool.take(peer) {
-            exchange.upstreamWasReused = true
-            self.attach(connection, peer: peer, exchange)
-            return
-        }
-        exchange.upstream = .connecting
-        exchange.upstreamWasReused = false
-        self.pool.connect(peer) { [self] result in
-            // The stream may have been reset, or the request failed, while connecting.
-            guard self.exchange === exchange, case .connecting = exchange.upstream else {
-                if case .success(let connection) = result { self.pool.giveBackUnused(connection) }
-                return
-            }
-            switch result {
-            case .success(let connection):
-                self.attach(connection, peer: peer, exchange)
-            case .failure(let error):
-                exchange.upstream = .none
-                self.logger.warning(
-                    "upstream connect failed",
-                    metadata: ["peer": "\(peer)", "error": "\(error.message)", "attempt": "\(exchange.session.connectAttempts)"]
-                )
-                if exchange.session.connectAttempts < Self.maxConnectAttempts,
-                    self.proxy.failToConnect(exchange.session, peer: peer, error: error, &exchange.context)
-                {
-                    self.connectUpstream(exchange)
-                } else {
-                    self.fail(exchange, error)
-                }
-            }
-        }
-    }
-
-    func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange<Proxy.Context>) {
-        var head = UpstreamRequestHead.make(
-            for: exchange.session, framing: exchange.requestFraming, forwarding: self.configuration.forwarding,
-            upstreamVersion: peer.httpVersion
-        )
-        do {
-            try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
-        } catch {
-            self.pool.giveBackUnused(connection)
-            return self.fail(exchange, ProxyError(.phase, "upstream request filter: \(error)"))
-        }
-        exchange.upstream = .attached(connection)
-        connection.begin(sink: self, readTimeout: peer.readTimeout)
-        connection.setReadPaused(!self.context.channel.isWritable)
-        connection.write(.head(head))
-        for piece in exchange.queuedBody {
-            connection.write(.body(.byteBuffer(piece)))
-        }
-        exchange.queuedBody = []
-        exchange.queuedBodyBytes = 0
-        if exchange.requestComplete {
-            connection.write(.end(self.requestTrailers))
-        }
-        if !self.inReadCycle { connection.flush() }
-        self.resumeReading()
-    }
-
+extension HTTP2StreamProxy: UpstreamRequestSender {
+    var clientIsWritable: Bool { self.context.channel.isWritable }
 
     // MARK: UpstreamResponseSink
 

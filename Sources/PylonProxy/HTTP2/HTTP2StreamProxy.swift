@@ -19,8 +19,6 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
 
     /// Body bytes held while an upstream connection is being set up before reading pauses.
     static var maxQueuedBodyBytes: Int { 256 * 1024 }
-    /// Connect attempts per request, retries included, whatever `failToConnect` says.
-    static var maxConnectAttempts: Int { 8 }
 
     let proxy: Proxy
     let configuration: ProxyServerConfiguration

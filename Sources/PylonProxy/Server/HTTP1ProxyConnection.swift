@@ -22,8 +22,6 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     var maxBufferedPipelinedInput: Int {
         self.configuration.parserLimits.maxRequestLine + self.configuration.parserLimits.maxHeaderBytes
     }
-    /// Connect attempts per request, retries included, whatever `failToConnect` says.
-    static var maxConnectAttempts: Int { 8 }
 
     let proxy: Proxy
     let configuration: ProxyServerConfiguration
