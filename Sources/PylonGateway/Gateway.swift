@@ -17,6 +17,9 @@ public struct Gateway: ProxyHTTP {
         var clientIP: String?
         /// The request's ID (`X-Request-Id`, generated when absent). Set in `earlyRequestFilter`.
         var requestID: String?
+        /// The scheme a trusted proxy in front said the client used (its `X-Forwarded-Proto`),
+        /// forwarded instead of the listener's. Set in `earlyRequestFilter`.
+        var forwardedProto: String?
         /// Why the gateway answered the request itself, if it did (for metrics and logs).
         var rejection: GatewayRejection?
         /// The target (index in the route's upstream) the request is with now, if any.
@@ -37,6 +40,8 @@ public struct Gateway: ProxyHTTP {
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
     let preserveHost: Bool
+    /// `forwarding.x_forwarded_proto`: the proxy sets the header; a trusted proxy's value wins.
+    let forwardsProto: Bool
     let metrics: GatewayMetrics
     /// Per-route request metrics, by route index, and those of requests no route matched.
     let routeMetrics: [RouteMetrics]
@@ -69,6 +74,7 @@ public struct Gateway: ProxyHTTP {
         self.requestHeaders = config.requestHeaders
         self.responseHeaders = config.responseHeaders
         self.preserveHost = config.forwarding.preserveHost
+        self.forwardsProto = config.forwarding.xForwardedProto
         self.metrics = metrics
         self.routeMetrics = self.routes.map { metrics.route($0.name, upstream: upstreams[$0.upstream].name) }
         self.unroutedMetrics = metrics.route("none", upstream: "none")
@@ -84,6 +90,7 @@ public struct Gateway: ProxyHTTP {
 
     public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
         ctx.clientIP = self.clientAddresses.resolve(session)
+        if self.forwardsProto { ctx.forwardedProto = self.clientAddresses.forwardedProto(session) }
         ctx.requestID = self.requestIDs?.requestID(for: session.request.headers)
     }
 
@@ -132,6 +139,7 @@ public struct Gateway: ProxyHTTP {
             request.headers.replaceOrAdd(name: "Host", value: peer.name)
         }
         // Before the header rules, so an operator's rule has the last word.
+        if let proto = ctx.forwardedProto { request.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: proto) }
         self.requestIDs?.write(ctx.requestID, to: &request.headers)
         self.requestHeaders.apply(to: &request.headers)
         if let route = ctx.route { self.routes[route].requestHeaders.apply(to: &request.headers) }

@@ -101,6 +101,28 @@ final class GatewayClientIdentityTests: GatewayTestCase {
         XCTAssertEqual(line?["client"], "203.0.113.7", "the rightmost untrusted entry: \(line.map { "\($0)" } ?? "no line")")
     }
 
+    // MARK: X-Forwarded-Proto
+
+    func testForwardedProtoFromATrustedProxyReachesTheUpstream() throws {
+        let backend = try startBackend(name: "b")
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: ["127.0.0.1"])
+        // A TLS-terminating balancer in front says the client used HTTPS; the last element
+        // is the one the nearest proxy wrote.
+        let result = try Curl.run(gateway.url + "/headers?proto", headers: [("X-Forwarded-Proto", "http, HTTPS")])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        XCTAssertEqual(try report(result.body).values("x-forwarded-proto"), ["https"])
+        let nonsense = try Curl.run(gateway.url + "/headers?proto2", headers: [("X-Forwarded-Proto", "gopher")])
+        XCTAssertEqual(try report(nonsense.body).values("x-forwarded-proto"), ["http"], "an unusable value leaves the listener's scheme")
+    }
+
+    func testForwardedProtoFromAnUntrustedClientIsReplacedByTheListenersScheme() throws {
+        let backend = try startBackend(name: "b")
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: ["10.0.0.0/8"])
+        let result = try Curl.run(gateway.url + "/headers?spoof", headers: [("X-Forwarded-Proto", "https")])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        XCTAssertEqual(try report(result.body).values("x-forwarded-proto"), ["http"])
+    }
+
     // MARK: PROXY protocol
 
     func testProxyProtocolV1FromATrustedSourceSetsTheClientForTheWholeConnection() throws {

@@ -33,6 +33,28 @@ struct ClientAddressResolver: Sendable {
         return decision.clientIP
     }
 
+    /// The scheme the client used according to a trusted proxy in front: the last element
+    /// of `X-Forwarded-Proto` (the one the nearest proxy wrote), if it is `http` or `https`.
+    /// Nil when the connection is not from a trusted proxy or the header says nothing usable:
+    /// the listener's own scheme stands, and the proxy overwrites whatever the client sent.
+    func forwardedProto(_ session: ProxySession) -> String? {
+        guard !self.trustedProxies.isEmpty, let connectionClient = session.proxyProtocolSource ?? session.clientAddress,
+            let immediate = IPAddress(connectionClient), self.trustedProxies.contains(immediate)
+        else { return nil }
+        return Self.forwardedProto(session.request.headers[Self.forwardedProtoHeader])
+    }
+
+    static let forwardedProtoHeader = "X-Forwarded-Proto"
+
+    /// `http` or `https` from the last element of `lines`, ignoring case and spaces.
+    static func forwardedProto(_ lines: [String]) -> String? {
+        guard var last = lines.last?.split(separator: ",", omittingEmptySubsequences: false).last else { return nil }
+        while let first = last.first, first == " " || first == "\t" { last = last.dropFirst() }
+        while let final = last.last, final == " " || final == "\t" { last = last.dropLast() }
+        let value = last.lowercased()
+        return value == "http" || value == "https" ? value : nil
+    }
+
     /// The decision for a request from `connectionClient` (the PROXY protocol source, else
     /// the TCP peer; `connectionClientIP` is its text) with `headers`: the client's IP, and
     /// whether the request's X-Forwarded-For must go.

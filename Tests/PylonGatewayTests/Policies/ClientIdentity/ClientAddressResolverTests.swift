@@ -86,4 +86,13 @@ final class ClientAddressResolverTests: XCTestCase {
         XCTAssertNil(result.clientIP)
         XCTAssertFalse(result.dropForwardedFor)
     }
+
+    func testForwardedProtoIsTheLastElementWhenItIsHTTPOrHTTPS() {
+        XCTAssertEqual(ClientAddressResolver.forwardedProto(["https"]), "https")
+        XCTAssertEqual(ClientAddressResolver.forwardedProto(["http, HTTPS "]), "https")
+        XCTAssertEqual(ClientAddressResolver.forwardedProto(["https", "http"]), "http")
+        XCTAssertNil(ClientAddressResolver.forwardedProto([]))
+        XCTAssertNil(ClientAddressResolver.forwardedProto(["https, "]))
+        XCTAssertNil(ClientAddressResolver.forwardedProto(["wss"]))
+    }
 }
