@@ -55,8 +55,9 @@ final class ProxyForwardingHeadersTests: IntegrationTestCase {
 
     func testForwardingHeadersAreAppendedAndAdded() throws {
         let backend = try startBackend()
-        // Only a trusted proxy's X-Forwarded-For is kept and appended to (an untrusted
-        // client's is dropped: GatewayClientIdentityTests).
+        // Only a trusted proxy's X-Forwarded-For is kept and appended to, and only its
+        // X-Forwarded-Proto believed (an untrusted client's are dropped and replaced:
+        // GatewayClientIdentityTests).
         let proxy = try startProxy(in: backend) { $0.trustedProxies = ["127.0.0.1"] }
         let report = try forwardedReport(proxy, headers: [
             ("X-Forwarded-For", "203.0.113.7"),
@@ -64,7 +65,9 @@ final class ProxyForwardingHeadersTests: IntegrationTestCase {
             ("Via", "1.0 edge"),
         ])
         XCTAssertEqual(report.values("x-forwarded-for"), ["203.0.113.7, 127.0.0.1"], "the client's IP is appended")
-        XCTAssertEqual(report.values("x-forwarded-proto"), ["http"], "the listener's scheme replaces the client's claim")
+        // A trusted proxy's scheme is kept (an untrusted client's is replaced by the
+        // listener's: GatewayClientIdentityTests).
+        XCTAssertEqual(report.values("x-forwarded-proto"), ["https"], "the trusted proxy's scheme is kept")
         XCTAssertEqual(report.values("via"), ["1.0 edge, 1.1 pylon"])
 
         let fresh = try forwardedReport(proxy, headers: [])
