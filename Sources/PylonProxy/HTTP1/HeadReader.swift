@@ -14,12 +14,10 @@ struct HeadReader {
         lineStart = requestLineEnd + 2
         var target = requestTarget
 
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(16)
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(16)
         var hostCount = 0
-        var contentLength: Int? = nil
-        var transferEncoding: [Substring] = []
-        var sawTransferEncoding = false
+        var framingFields = FramingFields()
 
         while true {
             let end = self.lineEnd(from: lineStart)
@@ -28,21 +26,25 @@ struct HeadReader {
             let (name, value) = try Self.splitField(field)
             lineStart = end + 2
 
-            let nameString = String(decoding: name, as: UTF8.self)
-            let valueString = String(decoding: value, as: UTF8.self)
             if Self.equalsIgnoringCase(name, "host") {
                 hostCount += 1
             } else if Self.equalsIgnoringCase(name, "content-length") {
-                contentLength = try Self.mergeContentLength(contentLength, valueString)
-            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
-                sawTransferEncoding = true
-                for coding in valueString.split(separator: ",") {
-                    let trimmed = coding.trimmingWhitespace()
-                    if !trimmed.isEmpty { transferEncoding.append(trimmed) }
+                do throws(FramingFields.Failure) {
+                    try framingFields.addContentLength(value)
+                } catch {
+                    switch error {
+                    case .invalidContentLength: throw .badRequest("invalid Content-Length")
+                    case .conflictingContentLength: throw .badRequest("conflicting Content-Length values")
+                    }
                 }
+            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                framingFields.addTransferEncoding(value)
             }
-            headers.add(name: nameString, value: valueString)
+            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
+        // Handed over whole: `HTTPHeaders.add` re-validates every name, which
+        // `splitField` has done already.
+        var headers = HTTPHeaders(fields)
 
         if method == .CONNECT {
             throw RequestParseError(status: 501, reason: "CONNECT is not supported")
@@ -66,17 +68,17 @@ struct HeadReader {
         }
 
         let framing: RequestFraming
-        if sawTransferEncoding {
-            guard contentLength == nil else { throw .badRequest("both Content-Length and Transfer-Encoding") }
+        if framingFields.hasTransferEncoding {
+            guard framingFields.contentLength == nil else { throw .badRequest("both Content-Length and Transfer-Encoding") }
             guard version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
-            guard let last = transferEncoding.last, last.lowercased() == "chunked" else {
+            guard framingFields.lastCodingIsChunked else {
                 throw .badRequest("Transfer-Encoding does not end with chunked")
             }
-            guard transferEncoding.count == 1 else {
+            guard framingFields.transferCodingCount == 1 else {
                 throw RequestParseError(status: 501, reason: "unsupported transfer coding")
             }
             framing = .chunked
-        } else if let contentLength {
+        } else if let contentLength = framingFields.contentLength {
             framing = .contentLength(contentLength)
         } else {
             framing = .none
@@ -151,21 +153,6 @@ struct HeadReader {
             throw .badRequest("control character in header value")
         }
         return (name, value)
-    }
-
-    /// Merges repeated or comma-separated Content-Length values: all must be the same
-    /// decimal number (RFC 9112 §6.3 rule 5), else the framing is ambiguous.
-    private static func mergeContentLength(_ current: Int?, _ value: String) throws(RequestParseError) -> Int {
-        var result = current
-        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = part.trimmingWhitespace()
-            guard !trimmed.isEmpty, trimmed.utf8.count <= 18, trimmed.utf8.allSatisfy({ Self.digit($0) != nil }),
-                let n = Int(trimmed)
-            else { throw .badRequest("invalid Content-Length") }
-            if let result, result != n { throw .badRequest("conflicting Content-Length values") }
-            result = n
-        }
-        return result!
     }
 
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
