@@ -204,4 +204,27 @@ final class HTTP1ResponseParserTests: XCTestCase {
             XCTAssertEqual(parser.lastHeadKeepsAlive, keepsAlive, response)
         }
     }
+
+    func testHopByHopFieldsAreDroppedAndEverythingElseKeptInOrder() {
+        let response =
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nServer: b\r\nKeep-Alive: timeout=5\r\n"
+            + "x-hop: 1\r\nContent-Length: 2\r\nTrailer: x-t\r\nSet-Cookie: a=1\r\nUpgrade: h2c\r\n"
+            + "Proxy-Authenticate: Basic\r\nset-cookie: b=2\r\n\r\nok"
+        let (events, error) = self.parse(response)
+        XCTAssertNil(error)
+        let fields = self.summary(events).heads.first?.headers.map { "\($0.name): \($0.value)" }
+        XCTAssertEqual(fields, ["Server: b", "Content-Length: 2", "Set-Cookie: a=1", "set-cookie: b=2"])
+    }
+
+    func testTheAnnouncedLengthIsKeptForTheClientsFraming() throws {
+        var parser = HTTP1ResponseParser()
+        parser.expectResponse(to: .HEAD)
+        var buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 12, 12\r\n\r\n")
+        _ = try parser.next(&buffer)
+        XCTAssertEqual(parser.lastHeadContentLength, 12)
+        parser.expectResponse(to: .GET)
+        buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        _ = try parser.next(&buffer)
+        XCTAssertNil(parser.lastHeadContentLength)
+    }
 }

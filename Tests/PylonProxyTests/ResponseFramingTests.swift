@@ -5,7 +5,8 @@ import XCTest
 
 @testable import PylonProxy
 
-/// `ResponseFraming.decide` (RFC 9112 §6.3) and `ResponseHeadWriter.applyFraming`.
+/// `ResponseFraming.decide` (RFC 9112 §6.3) and the framing fields `ResponseHeadWriter`
+/// writes for it.
 final class ResponseFramingTests: XCTestCase {
     private func decide(
         _ status: HTTPResponseStatus, _ method: HTTPMethod = .GET, _ version: HTTPVersion = .http1_1, length: Int?
@@ -56,12 +57,19 @@ final class ResponseFramingTests: XCTestCase {
         XCTAssertEqual(self.decide(.badGateway, .POST, .http1_0, length: nil), .closeDelimited)
     }
 
-    // MARK: applyFraming
+    // MARK: Framing fields as written
 
-    private func apply(_ framing: ResponseFraming, status: HTTPResponseStatus = .ok, _ pairs: [(String, String)]) -> [String] {
-        var headers = HTTPHeaders(pairs)
-        ResponseHeadWriter.applyFraming(framing, to: &headers, status: status)
-        return headers.map { "\($0.name): \($0.value)" }
+    /// The field lines written for a head with `pairs` under `framing`.
+    private func apply(
+        _ framing: ResponseFraming, status: HTTPResponseStatus = .ok, connection: ResponseHeadWriter.ConnectionField? = nil,
+        _ pairs: [(String, String)]
+    ) -> [String] {
+        var buffer = ByteBuffer()
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(pairs))
+        ResponseHeadWriter.write(head, framing: framing, connection: connection, into: &buffer)
+        let lines = String(buffer: buffer).components(separatedBy: "\r\n")
+        XCTAssertEqual(lines.suffix(2), ["", ""], "the head ends with one empty line")
+        return Array(lines.dropFirst().dropLast(2))
     }
 
     func testNoneFramingForHEADKeepsContentLengthAndDropsTransferEncoding() {
@@ -105,6 +113,25 @@ final class ResponseFramingTests: XCTestCase {
 
     func testCloseDelimitedFramingDropsBothLengthFields() {
         XCTAssertEqual(self.apply(.closeDelimited, [("Content-Length", "10"), ("Transfer-Encoding", "chunked"), ("X-A", "1")]), ["X-A: 1"])
+    }
+
+    func testContentLengthIsWrittenInDecimal() {
+        XCTAssertEqual(self.apply(.contentLength(1_073_741_824), []), ["Content-Length: 1073741824"])
+        XCTAssertEqual(self.apply(.contentLength(9), []), ["Content-Length: 9"])
+    }
+
+    func testConnectionCloseReplacesTheHeadsConnectionField() {
+        let headers = self.apply(.contentLength(1), connection: .close, [("connection", "keep-alive"), ("X-A", "1")])
+        XCTAssertEqual(headers, ["X-A: 1", "Content-Length: 1", "Connection: close"])
+    }
+
+    func testKeepAliveForHTTP10ClientsIsWrittenOnce() {
+        let headers = self.apply(.contentLength(1), connection: .keepAlive, [("Connection", "keep-alive")])
+        XCTAssertEqual(headers, ["Content-Length: 1", "Connection: keep-alive"])
+    }
+
+    func testAConnectionFieldIsKeptWhenPylonSetsNone() {
+        XCTAssertEqual(self.apply(.contentLength(1), [("Connection", "x-a")]), ["Connection: x-a", "Content-Length: 1"])
     }
 }
 

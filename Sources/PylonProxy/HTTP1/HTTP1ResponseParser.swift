@@ -41,6 +41,8 @@ struct HTTP1ResponseParser: Sendable {
     private var state: State = .idle
     /// Whether the last head read lets the connection stay open after its response.
     private(set) var lastHeadKeepsAlive = true
+    /// The body length the last head announced in Content-Length, if it did.
+    private(set) var lastHeadContentLength: Int?
     private var headScanner: HeadScanner
 
     init(limits: Limits = Limits()) {
@@ -124,6 +126,7 @@ struct HTTP1ResponseParser: Sendable {
         let head = result.head
         let framing = result.framing
         self.lastHeadKeepsAlive = result.keepsAlive
+        if case .contentLength(let length) = framing { self.lastHeadContentLength = length } else { self.lastHeadContentLength = nil }
         let code = head.status.code
         if code == 101 {
             // Upgrade is a hop-by-hop field Pylon never forwards, so no upstream was asked to switch.

@@ -13,8 +13,20 @@ public enum HopByHopHeaders {
     public static func remove(from headers: inout HTTPHeaders) {
         // Most messages carry none: one pass to find out keeps the common case cheap.
         guard headers.contains(where: { Self.isStandard($0.name) }) else { return }
-        // The options every Connection line names, lowercased; usually none beyond
-        // "keep-alive" or "close", which are standard names anyway.
+        let named = Self.nominated(in: headers)
+        // One pass that keeps the rest in order, instead of a scan per removed name.
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !Self.isStandard(name) {
+            if Self.isNominated(name, in: named) { continue }
+            kept.append((name, value))
+        }
+        headers = HTTPHeaders(kept)
+    }
+
+    /// The options every Connection line of `headers` names beyond the standard names;
+    /// usually none, since "keep-alive" and "close" are standard names anyway.
+    static func nominated(in headers: HTTPHeaders) -> [Substring] {
         var named: [Substring] = []
         for (name, value) in headers where Self.isConnection(name) {
             for option in value.split(separator: ",") {
@@ -22,14 +34,12 @@ public enum HopByHopHeaders {
                 if !trimmed.isEmpty, !Self.isStandard(trimmed) { named.append(trimmed) }
             }
         }
-        // One pass that keeps the rest in order, instead of a scan per removed name.
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !Self.isStandard(name) {
-            if !named.isEmpty, named.contains(where: { Self.equalIgnoringCase($0, name) }) { continue }
-            kept.add(name: name, value: value)
-        }
-        headers = kept
+        return named
+    }
+
+    /// Whether `name` is one of the `nominated` options, ignoring case.
+    static func isNominated(_ name: String, in nominated: [Substring]) -> Bool {
+        !nominated.isEmpty && nominated.contains(where: { Self.equalIgnoringCase($0, name) })
     }
 
     private static func isConnection(_ name: String) -> Bool {
@@ -42,10 +52,15 @@ public enum HopByHopHeaders {
 
     /// Whether `name` is one of `standard`, ignoring case, without allocating.
     static func isStandard<Name: StringProtocol>(_ name: Name) -> Bool {
-        let count = name.utf8.count
+        Self.isStandard(utf8: name.utf8)
+    }
+
+    /// Whether the field name in `utf8` is one of `standard`, ignoring case.
+    static func isStandard(utf8 name: some Collection<UInt8>) -> Bool {
+        let count = name.count
         guard count == 2 || (count >= 7 && count <= 19) else { return false }
         for candidate in Self.standard where candidate.utf8.count == count {
-            if name.utf8.elementsEqual(candidate.utf8, by: { $0 | 0x20 == $1 | 0x20 }) { return true }
+            if name.elementsEqual(candidate.utf8, by: { $0 | 0x20 == $1 | 0x20 }) { return true }
         }
         return false
     }

@@ -3,9 +3,14 @@ import NIOHTTP1
 
 /// Reads one complete response head (status line, field lines, final CRLF) that the
 /// parser has already delimited, and decides the body's framing from its fields.
+///
+/// Hop-by-hop fields (RFC 9110 §7.6.1) are dropped while reading: they describe the
+/// upstream connection, which is what this reader is the only one to see, and
+/// dropping them here saves rebuilding the fields afterwards.
 struct ResponseHeadReader {
     /// What the head says beyond its fields, learnt while reading them once.
     struct Result {
+        /// The head without hop-by-hop fields.
         var head: HTTPResponseHead
         var framing: ResponseBodyFraming
         /// Whether the upstream keeps the connection open after this response
@@ -20,13 +25,12 @@ struct ResponseHeadReader {
         let (version, status) = try self.statusLine(0..<statusLineEnd)
         var lineStart = statusLineEnd + 2
 
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(16)
-        var contentLength: Int? = nil
-        var lastCoding: Substring? = nil
-        var sawTransferEncoding = false
-        var connectionClose = false
-        var connectionKeepAlive = false
+        // Built as an array and handed over whole: `HTTPHeaders.add` re-validates every
+        // name, which `splitField` has done already.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(16)
+        var framingFields = FramingFields()
+        var connection = ConnectionOptions()
         while true {
             let end = self.lineEnd(from: lineStart)
             if end == lineStart { break }
@@ -39,41 +43,48 @@ struct ResponseHeadReader {
                 throw ResponseParseError(reason: "\(error.reason) (upstream response)")
             }
             lineStart = end + 2
-            let valueString = String(decoding: value, as: UTF8.self)
-            if HeadReader.equalsIgnoringCase(name, "content-length") {
-                contentLength = try Self.mergeContentLength(contentLength, valueString)
-            } else if HeadReader.equalsIgnoringCase(name, "transfer-encoding") {
-                sawTransferEncoding = true
-                for coding in valueString.split(separator: ",") {
-                    let trimmed = coding.trimmingWhitespace()
-                    if !trimmed.isEmpty { lastCoding = trimmed }
+            if HopByHopHeaders.isStandard(utf8: name) {
+                if HeadReader.equalsIgnoringCase(name, "transfer-encoding") {
+                    framingFields.addTransferEncoding(value)
+                } else if HeadReader.equalsIgnoringCase(name, "connection") {
+                    connection.add(value)
                 }
-            } else if HeadReader.equalsIgnoringCase(name, "connection") {
-                for option in valueString.split(separator: ",") {
-                    let trimmed = option.trimmingWhitespace()
-                    if trimmed.utf8.elementsEqual("close".utf8, by: { $0 | 0x20 == $1 }) { connectionClose = true }
-                    if trimmed.utf8.elementsEqual("keep-alive".utf8, by: { $0 | 0x20 == $1 }) { connectionKeepAlive = true }
+                continue
+            }
+            if HeadReader.equalsIgnoringCase(name, "content-length") {
+                do throws(FramingFields.Failure) {
+                    try framingFields.addContentLength(value)
+                } catch {
+                    switch error {
+                    case .invalidContentLength:
+                        throw ResponseParseError(reason: "invalid Content-Length in upstream response")
+                    case .conflictingContentLength:
+                        throw ResponseParseError(reason: "conflicting Content-Length values in upstream response")
+                    }
                 }
             }
-            headers.add(name: String(decoding: name, as: UTF8.self), value: valueString)
+            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        if !connection.nominated.isEmpty {
+            fields.removeAll { connection.nominates($0.0) }
         }
 
         let framing: ResponseBodyFraming
-        if sawTransferEncoding {
+        if framingFields.hasTransferEncoding {
             // RFC 9112 §6.3 rule 3 lets Transfer-Encoding win, but a response with both was
             // framed by someone who disagrees with themselves: refuse it, as nginx does.
-            guard contentLength == nil else {
+            guard framingFields.contentLength == nil else {
                 throw ResponseParseError(reason: "upstream response has both Content-Length and Transfer-Encoding")
             }
-            framing = lastCoding?.lowercased() == "chunked" ? .chunked : .untilClose
-        } else if let contentLength {
+            framing = framingFields.lastCodingIsChunked ? .chunked : .untilClose
+        } else if let contentLength = framingFields.contentLength {
             framing = .contentLength(contentLength)
         } else {
             framing = .untilClose
         }
-        let keepsAlive = !connectionClose && (version.minor >= 1 || connectionKeepAlive)
+        let keepsAlive = !connection.close && (version.minor >= 1 || connection.keepAlive)
         return Result(
-            head: HTTPResponseHead(version: version, status: status, headers: headers),
+            head: HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields)),
             framing: framing,
             keepsAlive: keepsAlive
         )
@@ -118,22 +129,5 @@ struct ResponseHeadReader {
         }
         let version = HTTPVersion(major: 1, minor: minor == UInt8(ascii: "0") ? 0 : 1)
         return (version, status)
-    }
-
-    /// Repeated or comma-separated Content-Length values must all be the same decimal
-    /// number (RFC 9112 §6.3 rule 5).
-    private static func mergeContentLength(_ current: Int?, _ value: String) throws(ResponseParseError) -> Int {
-        var result = current
-        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = part.trimmingWhitespace()
-            guard !trimmed.isEmpty, trimmed.utf8.count <= 18,
-                trimmed.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let n = Int(trimmed)
-            else { throw ResponseParseError(reason: "invalid Content-Length in upstream response") }
-            if let result, result != n {
-                throw ResponseParseError(reason: "conflicting Content-Length values in upstream response")
-            }
-            result = n
-        }
-        return result!
     }
 }

@@ -26,8 +26,66 @@ public enum ResponseFraming: Sendable, Equatable {
 
 /// Serialises response heads and frames body pieces for an HTTP/1.x client.
 enum ResponseHeadWriter {
-    /// Writes `head` (whose framing fields are already final) into one buffer.
+    /// What the `Connection` field of a response says, when Pylon sets it.
+    enum ConnectionField {
+        case close
+        case keepAlive
+    }
+
+    /// Writes `head` as it stands (an interim response's) into one buffer.
     static func write(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
+        Self.writeStatusLine(head, into: &buffer)
+        Self.writeFields(head.headers, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Writes `head` with the framing fields `framing` calls for and, when given, Pylon's
+    /// own `Connection` field, in place of whatever the head's fields say about them:
+    /// how the body is delimited on this connection is Pylon's decision alone. Done while
+    /// serialising rather than by editing the fields first, which costs a scan and a copy
+    /// of them per field changed.
+    static func write(
+        _ head: HTTPResponseHead, framing: ResponseFraming, connection: ConnectionField?, into buffer: inout ByteBuffer
+    ) {
+        Self.writeStatusLine(head, into: &buffer)
+        // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and 204
+        // carry none.
+        let keepsContentLength = framing == .none && head.status.code >= 200 && head.status.code != 204
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 14 where name.isFieldName("content-length"):
+                if !keepsContentLength { continue }
+            case 17 where name.isFieldName("transfer-encoding"):
+                continue
+            case 10 where connection != nil && name.isFieldName("connection"):
+                continue
+            default:
+                break
+            }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        switch framing {
+        case .contentLength(let length):
+            buffer.writeStaticString("Content-Length: ")
+            Self.writeDecimal(length, into: &buffer)
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none, .closeDelimited:
+            break
+        }
+        switch connection {
+        case .close: buffer.writeStaticString("Connection: close\r\n")
+        case .keepAlive: buffer.writeStaticString("Connection: keep-alive\r\n")
+        case nil: break
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeStatusLine(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
         buffer.writeStaticString(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
         let code = head.status.code
         buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
@@ -36,8 +94,15 @@ enum ResponseHeadWriter {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(head.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-        Self.writeFields(head.headers, into: &buffer)
-        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        guard value >= 10 else {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        Self.writeDecimal(value / 10, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// Writes `fields` as field lines (`name: value` CRLF each): a head's or a trailer section's.
@@ -57,25 +122,6 @@ enum ResponseHeadWriter {
         if let trailers { Self.writeFields(trailers, into: &buffer) }
         buffer.writeStaticString("\r\n")
         return buffer
-    }
-
-    /// Sets the framing fields of `headers` to match `framing`.
-    static func applyFraming(_ framing: ResponseFraming, to headers: inout HTTPHeaders, status: HTTPResponseStatus) {
-        switch framing {
-        case .none:
-            // A HEAD response keeps the Content-Length a GET would have had; 1xx/204 carry none.
-            headers.remove(name: "transfer-encoding")
-            if status.code < 200 || status.code == 204 { headers.remove(name: "content-length") }
-        case .contentLength(let length):
-            headers.remove(name: "transfer-encoding")
-            headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        case .chunked:
-            headers.remove(name: "content-length")
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
-        case .closeDelimited:
-            headers.remove(name: "content-length")
-            headers.remove(name: "transfer-encoding")
-        }
     }
 
     /// The bytes that precede a chunk of `length` bytes.

@@ -8,12 +8,11 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
 
     // MARK: UpstreamResponseSink
 
-    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead) {
+    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange, !exchange.responseStarted else { return }
         // Interim responses are not relayed: the request was sent whole or is streaming already.
         guard upstreamHead.status.code >= 200 else { return }
         var head = upstreamHead
-        HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
             UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)
         }

@@ -7,15 +7,17 @@ extension HTTP1ProxyConnection {
         if self.draining { exchange.closeAfterResponse = true }
         if framing == .closeDelimited { exchange.closeAfterResponse = true }
         head.version = exchange.session.request.version.minor == 0 ? .http1_0 : .http1_1
-        ResponseHeadWriter.applyFraming(framing, to: &head.headers, status: head.status)
+        let connection: ResponseHeadWriter.ConnectionField?
         if exchange.closeAfterResponse {
-            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            connection = .close
         } else if head.version.minor == 0 {
-            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            connection = .keepAlive
+        } else {
+            connection = nil
         }
         exchange.session.responseStatus = head.status
         var buffer = self.context.channel.allocator.buffer(capacity: 256)
-        ResponseHeadWriter.write(head, into: &buffer)
+        ResponseHeadWriter.write(head, framing: framing, connection: connection, into: &buffer)
         self.context.write(self.wrapOutboundOut(buffer), promise: nil)
         exchange.response = .streaming(framing)
     }

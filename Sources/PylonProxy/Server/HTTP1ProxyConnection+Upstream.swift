@@ -7,7 +7,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
     var clientIsWritable: Bool { self.context.channel.isWritable }
     var requestTrailers: HTTPHeaders? { nil }
 
-    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead) {
+    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange else { return }
         let code = upstreamHead.status.code
         if code < 200 {
@@ -19,7 +19,6 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
                 exchange.expectsContinue = false
             }
             var head = upstreamHead
-            HopByHopHeaders.remove(from: &head.headers)
             head.version = .http1_1
             var buffer = self.context.channel.allocator.buffer(capacity: 64)
             ResponseHeadWriter.write(head, into: &buffer)
@@ -27,8 +26,6 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             return
         }
         var head = upstreamHead
-        let contentLength = head.headers.first(name: "content-length").flatMap { Int($0) }
-        HopByHopHeaders.remove(from: &head.headers)
         if self.configuration.forwarding.via {
             // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
             UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)

@@ -192,7 +192,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             switch event {
             case .head(let head):
                 if head.status.code >= 200 { self.upstreamKeepsAlive = self.parser.lastHeadKeepsAlive }
-                sink.upstreamResponseHead(head)
+                sink.upstreamResponseHead(head, contentLength: self.parser.lastHeadContentLength)
             case .body(let body):
                 sink.upstreamResponseBody(body)
             case .end(let trailers):
@@ -217,7 +217,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
         case .head(let head):
             // A stream serves one request; its connection is what is shared.
             if head.status.code >= 200 { self.upstreamKeepsAlive = false }
-            sink.upstreamResponseHead(head)
+            var head = head
+            HopByHopHeaders.remove(from: &head.headers)
+            let contentLength = head.headers.first(name: "content-length").flatMap { Int($0) }
+            sink.upstreamResponseHead(head, contentLength: contentLength)
         case .body(let body):
             sink.upstreamResponseBody(body)
         case .end(let trailers):

@@ -5,44 +5,73 @@ import NIOHTTP1
 /// (RFC 9110 §7.6.1), the forwarding fields are added, and the framing fields say how the
 /// body will be sent. The `upstreamRequestFilter` phase sees the result.
 enum UpstreamRequestHead {
+    /// One pass over the client's fields that drops what does not go upstream and collects
+    /// the lists Pylon appends to, instead of a scan per field removed or replaced.
     static func make(
         for session: ProxySession, framing: RequestFraming, forwarding: ProxyServerConfiguration.Forwarding,
         upstreamVersion: UpstreamHTTPVersion
     ) -> HTTPRequestHead {
         var head = session.request
-        head.headers.remove(name: "expect")
-        HopByHopHeaders.remove(from: &head.headers)
-        Self.addForwardingFields(to: &head.headers, session, forwarding)
+        // Behind a PROXY-protocol balancer the TCP peer is the balancer; the client is
+        // the address its header carried.
+        let forwardedForIP = forwarding.xForwardedFor ? session.proxyProtocolSourceIP ?? session.clientIP : nil
+        let nominated = HopByHopHeaders.nominated(in: head.headers)
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(head.headers.count + 4)
+        var forwardedFor: String? = nil
+        var via: String? = nil
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 3 where forwarding.via && name.isFieldName("via"):
+                via = via.map { $0 + ", " + value } ?? value
+                continue
+            case 6 where name.isFieldName("expect"):
+                // Pylon answers 100-continue itself.
+                continue
+            case 14 where name.isFieldName("content-length"):
+                // Set below from how the body will be sent.
+                continue
+            case 15 where forwardedForIP != nil && name.isFieldName("x-forwarded-for"):
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                continue
+            case 17 where forwarding.xForwardedProto && name.isFieldName("x-forwarded-proto"):
+                continue
+            default:
+                break
+            }
+            if HopByHopHeaders.isStandard(name) || HopByHopHeaders.isNominated(name, in: nominated) { continue }
+            fields.append((name, value))
+        }
+        // Appended after the client's fields, each list extended in order (RFC 9110 §5.3:
+        // several lines form one list).
+        if let forwardedForIP {
+            fields.append(("X-Forwarded-For", forwardedFor.map { $0 + ", " + forwardedForIP } ?? forwardedForIP))
+        }
+        if forwarding.xForwardedProto {
+            fields.append(("X-Forwarded-Proto", session.scheme))
+        }
+        if forwarding.via {
+            let this = Self.viaElement(receivedWith: session.request.version, forwarding)
+            fields.append(("Via", via.map { $0 + ", " + this } ?? this))
+        }
         switch framing {
         case .none:
-            head.headers.remove(name: "content-length")
             if head.method == .POST || head.method == .PUT || head.method == .PATCH {
-                head.headers.add(name: "Content-Length", value: "0")
+                fields.append(("Content-Length", "0"))
             }
         case .contentLength(let length):
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
+            fields.append(("Content-Length", String(length)))
         case .chunked:
-            head.headers.add(name: "Transfer-Encoding", value: "chunked")
+            fields.append(("Transfer-Encoding", "chunked"))
         }
+        head.headers = HTTPHeaders(fields)
         head.version = .http1_1
         if upstreamVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: session.request) }
         return head
     }
 
-    private static func addForwardingFields(
-        to headers: inout HTTPHeaders, _ session: ProxySession, _ forwarding: ProxyServerConfiguration.Forwarding
-    ) {
-        // Behind a PROXY-protocol balancer the TCP peer is the balancer; the client is
-        // the address its header carried.
-        if forwarding.xForwardedFor, let ip = session.proxyProtocolSourceIP ?? session.clientIP {
-            Self.appendListElement(ip, to: "X-Forwarded-For", in: &headers)
-        }
-        if forwarding.xForwardedProto {
-            headers.replaceOrAdd(name: "X-Forwarded-Proto", value: session.scheme)
-        }
-        if forwarding.via {
-            Self.appendVia(receivedWith: session.request.version, forwarding, to: &headers)
-        }
+    private static func viaElement(receivedWith version: HTTPVersion, _ forwarding: ProxyServerConfiguration.Forwarding) -> String {
+        "\(version.viaProtocolVersion) \(forwarding.viaName)"
     }
 
     /// Adds this proxy to `Via` (RFC 9110 §7.6.3), naming the protocol the message came in
@@ -50,7 +79,7 @@ enum UpstreamRequestHead {
     static func appendVia(
         receivedWith version: HTTPVersion, _ forwarding: ProxyServerConfiguration.Forwarding, to headers: inout HTTPHeaders
     ) {
-        Self.appendListElement("\(version.viaProtocolVersion) \(forwarding.viaName)", to: "Via", in: &headers)
+        Self.appendListElement(Self.viaElement(receivedWith: version, forwarding), to: "Via", in: &headers)
     }
 
     /// Appends `element` to a comma-separated list field, keeping every existing field

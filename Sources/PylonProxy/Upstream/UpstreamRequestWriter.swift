@@ -17,7 +17,7 @@ struct UpstreamRequestWriter {
         buffer.writeStaticString(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         var chunked = false
         for (name, value) in head.headers
-        where name.utf8.count == 17 && name.utf8.elementsEqual("transfer-encoding".utf8, by: { $0 | 0x20 == $1 }) {
+        where name.isFieldName("transfer-encoding") {
             chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
         }
         ResponseHeadWriter.writeFields(head.headers, into: &buffer)

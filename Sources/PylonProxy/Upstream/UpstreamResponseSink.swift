@@ -5,8 +5,9 @@ import NIOHTTP1
 /// connection whose request the upstream connection is serving; always called on
 /// the shared event loop.
 protocol UpstreamResponseSink: AnyObject {
-    /// A response head: 1xx interim ones first, then the final one.
-    func upstreamResponseHead(_ head: HTTPResponseHead)
+    /// A response head: 1xx interim ones first, then the final one. Its hop-by-hop fields
+    /// are already gone; `contentLength` is the length its Content-Length announced.
+    func upstreamResponseHead(_ head: HTTPResponseHead, contentLength: Int?)
     func upstreamResponseBody(_ body: ByteBuffer)
     /// The response is complete; `trailers` are its trailer fields, if it had any (chunked
     /// HTTP/1.1 trailers, or an HTTP/2 trailing HEADERS frame: gRPC's `grpc-status`).
