@@ -32,7 +32,13 @@ public struct ProxyServerConfiguration: Sendable {
         /// Append `1.1 <viaName>` to Via.
         public var via = true
         /// The pseudonym in Via.
-        public var viaName = "pylon"
+        public var viaName = "pylon" {
+            didSet { self.viaElementForHTTP11 = Self.viaElement(self.viaName) }
+        }
+        /// `1.1 <viaName>`, made once: nearly every message Pylon forwards came in as HTTP/1.1.
+        private(set) var viaElementForHTTP11: String = Self.viaElement("pylon")
+
+        private static func viaElement(_ name: String) -> String { "1.1 \(name)" }
 
         public init() {}
     }

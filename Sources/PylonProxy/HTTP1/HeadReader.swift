@@ -165,6 +165,8 @@ struct HeadReader {
     /// For an absolute-form target (`http://host:port/path`), its authority and the
     /// origin-form path to forward (RFC 9112 §3.2.2).
     static func absoluteFormAuthority(_ target: String) -> (authority: Substring, path: String)? {
+        // Almost every target is origin-form: say so without lowercasing a copy.
+        guard let first = target.utf8.first, first | 0x20 == UInt8(ascii: "h") else { return nil }
         let lowered = target.prefix(8).lowercased()
         let schemeLength: Int
         if lowered.hasPrefix("http://") {

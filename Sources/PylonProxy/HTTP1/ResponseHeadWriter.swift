@@ -127,8 +127,13 @@ enum ResponseHeadWriter {
     /// The bytes that precede a chunk of `length` bytes.
     static func chunkPrefix(length: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 18)
+        Self.writeChunkPrefix(length: length, into: &buffer)
+        return buffer
+    }
+
+    /// Writes the chunk-size line for a chunk of `length` bytes.
+    static func writeChunkPrefix(length: Int, into buffer: inout ByteBuffer) {
         buffer.writeString(String(length, radix: 16))
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 }

@@ -16,14 +16,33 @@ extension HTTP1ProxyConnection {
             connection = nil
         }
         exchange.session.responseStatus = head.status
-        var buffer = self.context.channel.allocator.buffer(capacity: 256)
+        var capacity = 256
+        if case .contentLength(let length) = framing, length <= Self.heldBodyLimit { capacity += length }
+        var buffer = self.context.channel.allocator.buffer(capacity: capacity)
         ResponseHeadWriter.write(head, framing: framing, connection: connection, into: &buffer)
-        self.context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.releaseHeldResponse()
+        self.heldResponse = buffer
         exchange.response = .streaming(framing)
     }
 
+    /// Body pieces up to this size are copied after a held head rather than written apart:
+    /// copying a few KiB costs less than a second pending write and iovec.
+    private static var heldBodyLimit: Int { 4096 }
+
     func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
         exchange.session.responseBodyBytes += piece.readableBytes
+        if framing == .none { return }
+        if self.heldResponse != nil, piece.readableBytes <= Self.heldBodyLimit {
+            if framing == .chunked {
+                ResponseHeadWriter.writeChunkPrefix(length: piece.readableBytes, into: &self.heldResponse!)
+                self.heldResponse!.writeImmutableBuffer(piece)
+                self.heldResponse!.writeStaticString("\r\n")
+            } else {
+                self.heldResponse!.writeImmutableBuffer(piece)
+            }
+            return
+        }
+        self.releaseHeldResponse()
         switch framing {
         case .none:
             return
@@ -35,6 +54,19 @@ extension HTTP1ProxyConnection {
             self.context.write(self.wrapOutboundOut(piece), promise: nil)
             self.context.write(self.wrapOutboundOut(Self.crlf), promise: nil)
         }
+    }
+
+    /// Hands a held response head (and what joined it) to the channel.
+    func releaseHeldResponse() {
+        guard let held = self.heldResponse else { return }
+        self.heldResponse = nil
+        self.context.write(self.wrapOutboundOut(held), promise: nil)
+    }
+
+    /// Flushes what was written to the client, a held head included.
+    func flushResponse() {
+        self.releaseHeldResponse()
+        self.context.flush()
     }
 
     private static var crlf: ByteBuffer { ByteBuffer(staticString: "\r\n") }
@@ -49,12 +81,15 @@ extension HTTP1ProxyConnection {
                     with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator
                 )
             {
+                self.releaseHeldResponse()
                 self.context.write(self.wrapOutboundOut(last), promise: nil)
+            } else if self.heldResponse != nil {
+                self.heldResponse!.writeStaticString("0\r\n\r\n")
             } else {
                 self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)
             }
         }
-        self.context.flush()
+        self.flushResponse()
         exchange.response = .complete
         if exchange.requestComplete || exchange.closeAfterResponse {
             self.finishExchange(exchange)
@@ -151,7 +186,7 @@ extension HTTP1ProxyConnection {
         self.closing = true
         self.wait = nil
         let channel = self.context.channel
-        self.context.flush()
+        self.flushResponse()
         self.context.close(mode: .output).assumeIsolated().whenComplete { [self] result in
             if case .failure = result {
                 channel.close(promise: nil)

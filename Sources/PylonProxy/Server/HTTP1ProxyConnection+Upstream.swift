@@ -22,6 +22,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             head.version = .http1_1
             var buffer = self.context.channel.allocator.buffer(capacity: 64)
             ResponseHeadWriter.write(head, into: &buffer)
+            self.releaseHeldResponse()
             self.context.write(self.wrapOutboundOut(buffer), promise: nil)
             return
         }
@@ -77,7 +78,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
     }
 
     func upstreamReadComplete() {
-        self.context.flush()
+        self.flushResponse()
     }
 
     func upstreamFailed(_ error: ProxyError) {

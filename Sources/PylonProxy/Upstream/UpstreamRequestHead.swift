@@ -71,7 +71,8 @@ enum UpstreamRequestHead {
     }
 
     private static func viaElement(receivedWith version: HTTPVersion, _ forwarding: ProxyServerConfiguration.Forwarding) -> String {
-        "\(version.viaProtocolVersion) \(forwarding.viaName)"
+        if version.major == 1, version.minor == 1 { return forwarding.viaElementForHTTP11 }
+        return "\(version.viaProtocolVersion) \(forwarding.viaName)"
     }
 
     /// Adds this proxy to `Via` (RFC 9110 §7.6.3), naming the protocol the message came in
@@ -85,11 +86,10 @@ enum UpstreamRequestHead {
     /// Appends `element` to a comma-separated list field, keeping every existing field
     /// line's elements in order (RFC 9110 §5.3: several lines form one list).
     private static func appendListElement(_ element: String, to name: String, in headers: inout HTTPHeaders) {
-        let existing = headers[name]
-        if existing.isEmpty {
+        guard headers.contains(name: name) else {
             headers.add(name: name, value: element)
-        } else {
-            headers.replaceOrAdd(name: name, value: (existing + [element]).joined(separator: ", "))
+            return
         }
+        headers.replaceOrAdd(name: name, value: (headers[name] + [element]).joined(separator: ", "))
     }
 }
