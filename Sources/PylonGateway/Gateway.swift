@@ -5,7 +5,11 @@ public import PylonProxy
 
 /// The gateway: routing, auth, header rules, balanced and health-checked upstreams, metrics and the
 /// access log, all as one `ProxyHTTP` implementation driven by a `GatewayConfig`.
-public struct Gateway: ProxyHTTP {
+///
+/// A class, not a struct: the proxy calls its phases through the generic `ProxyHTTP`, and
+/// each such call copied a struct's every stored reference in and out (a retain and a
+/// release apiece, ten phases per request); a reference costs one.
+public final class Gateway: ProxyHTTP {
     /// What the gateway decided about one request.
     public struct Context: Sendable {
         /// Index of the matched route, nil if none matched.
