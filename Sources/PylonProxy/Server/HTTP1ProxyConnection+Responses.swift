@@ -47,12 +47,12 @@ extension HTTP1ProxyConnection {
         case .none:
             return
         case .contentLength, .closeDelimited:
-            self.context.write(self.wrapOutboundOut(piece), promise: nil)
+            self.writeToClient(piece)
         case .chunked:
             let allocator = self.context.channel.allocator
-            self.context.write(self.wrapOutboundOut(ResponseHeadWriter.chunkPrefix(length: piece.readableBytes, allocator: allocator)), promise: nil)
-            self.context.write(self.wrapOutboundOut(piece), promise: nil)
-            self.context.write(self.wrapOutboundOut(Self.crlf), promise: nil)
+            self.writeToClient(ResponseHeadWriter.chunkPrefix(length: piece.readableBytes, allocator: allocator))
+            self.writeToClient(piece)
+            self.writeToClient(Self.crlf)
         }
     }
 
@@ -60,12 +60,23 @@ extension HTTP1ProxyConnection {
     func releaseHeldResponse() {
         guard let held = self.heldResponse else { return }
         self.heldResponse = nil
-        self.context.write(self.wrapOutboundOut(held), promise: nil)
+        self.writeToClient(held)
     }
 
-    /// Flushes what was written to the client, a held head included.
+    /// Every write to the client goes through here, so a flush knows whether it has
+    /// anything to do.
+    func writeToClient(_ buffer: ByteBuffer) {
+        self.hasUnflushedWrites = true
+        self.context.write(self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Flushes what was written to the client, a held head included. A read cycle on
+    /// either side ends in one; most have nothing to send, and skipping those saves a
+    /// walk through the pipeline to the socket.
     func flushResponse() {
         self.releaseHeldResponse()
+        guard self.hasUnflushedWrites else { return }
+        self.hasUnflushedWrites = false
         self.context.flush()
     }
 
@@ -82,11 +93,11 @@ extension HTTP1ProxyConnection {
                 )
             {
                 self.releaseHeldResponse()
-                self.context.write(self.wrapOutboundOut(last), promise: nil)
+                self.writeToClient(last)
             } else if self.heldResponse != nil {
                 self.heldResponse!.writeStaticString("0\r\n\r\n")
             } else {
-                self.context.write(self.wrapOutboundOut(Self.lastChunk), promise: nil)
+                self.writeToClient(Self.lastChunk)
             }
         }
         self.flushResponse()
@@ -186,7 +197,9 @@ extension HTTP1ProxyConnection {
         self.closing = true
         self.wait = nil
         let channel = self.context.channel
-        self.flushResponse()
+        self.releaseHeldResponse()
+        self.hasUnflushedWrites = false
+        self.context.flush()
         self.context.close(mode: .output).assumeIsolated().whenComplete { [self] result in
             if case .failure = result {
                 channel.close(promise: nil)

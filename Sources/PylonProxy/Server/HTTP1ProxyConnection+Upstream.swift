@@ -23,7 +23,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             var buffer = self.context.channel.allocator.buffer(capacity: 64)
             ResponseHeadWriter.write(head, into: &buffer)
             self.releaseHeldResponse()
-            self.context.write(self.wrapOutboundOut(buffer), promise: nil)
+            self.writeToClient(buffer)
             return
         }
         var head = upstreamHead

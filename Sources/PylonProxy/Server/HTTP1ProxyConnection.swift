@@ -70,6 +70,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// pending write and a plain write(2) instead of two and a writev). Every flush
     /// releases it first (`flushResponse`).
     var heldResponse: ByteBuffer?
+    /// Something was written to the client since the last flush.
+    var hasUnflushedWrites = false
 
     init(
         proxy: Proxy,
@@ -349,8 +351,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         exchange.sentContinue = true
         var buffer = self.context.channel.allocator.buffer(capacity: 25)
         buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
-        self.releaseHeldResponse()
-        self.context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        self.writeToClient(buffer)
+        self.flushResponse()
     }
 
     func requestBody(_ body: ByteBuffer) {
