@@ -31,9 +31,15 @@ public struct HTTP1RequestParser: Sendable {
         case end
     }
 
-    private enum State: Sendable {
+    private enum State: Sendable, HTTP1BodyDecoderState {
         case head
         case body(HTTP1BodyDecoder)
+
+        static var afterBody: Self { .head }
+        var bodyDecoder: HTTP1BodyDecoder? {
+            if case .body(let decoder) = self { return decoder }
+            return nil
+        }
     }
 
     public let limits: Limits
@@ -62,21 +68,14 @@ public struct HTTP1RequestParser: Sendable {
         switch self.state {
         case .head:
             return try self.parseHead(&buffer)
-        case .body(var decoder):
-            // Moved out of `state` while it works, so its storage is not copied on write.
-            self.state = .head
-            let event = try decoder.next(&buffer)
-            switch event {
-            case .body(let piece):
-                self.state = .body(decoder)
-                return .body(piece)
+        case .body:
+            switch try self.state.nextBodyEvent(&buffer) {
+            case .body(let piece): return .body(piece)
             case .end:
                 // Request trailers are validated and dropped: nothing upstream of an
                 // HTTP/1.1 request consumes them.
                 return .end
-            case nil:
-                self.state = .body(decoder)
-                return nil
+            case nil: return nil
             }
         }
     }
