@@ -28,7 +28,9 @@ public struct HTTP1RequestParser: Sendable {
     public enum Event: Sendable, Equatable {
         case head(HTTPRequestHead, RequestFraming)
         case body(ByteBuffer)
-        case end
+        /// The request is complete; a chunked body may end with trailer fields, as sent
+        /// (what of them may go on is `TrailerFields.forwardable`'s to say).
+        case end(HTTPHeaders?)
     }
 
     private enum State: Sendable, HTTP1BodyDecoderState {
@@ -63,7 +65,7 @@ public struct HTTP1RequestParser: Sendable {
     public mutating func next(_ buffer: inout ByteBuffer) throws(RequestParseError) -> Event? {
         if self.pendingEnd {
             self.pendingEnd = false
-            return .end
+            return .end(nil)
         }
         switch self.state {
         case .head:
@@ -71,10 +73,7 @@ public struct HTTP1RequestParser: Sendable {
         case .body:
             switch try self.state.nextBodyEvent(&buffer) {
             case .body(let piece): return .body(piece)
-            case .end:
-                // Request trailers are validated and dropped: nothing upstream of an
-                // HTTP/1.1 request consumes them.
-                return .end
+            case .end(let trailers): return .end(trailers)
             case nil: return nil
             }
         }
