@@ -28,13 +28,13 @@ final class HTTP1RequestParserChunkedTests: XCTestCase {
         XCTAssertEqual(head.uri, "/up")
         XCTAssertEqual(events[1], .body(ByteBuffer(string: "hello")))
         XCTAssertEqual(events[2], .body(ByteBuffer(string: " world")))
-        XCTAssertEqual(events[3], .end)
+        XCTAssertEqual(events[3], .end(nil))
     }
 
     func testEmptyChunkedBodyIsJustTheLastChunk() throws {
         let events = try parseAll(self.head + "0\r\n\r\n")
         XCTAssertEqual(events.count, 2)
-        XCTAssertEqual(events[1], .end)
+        XCTAssertEqual(events[1], .end(nil))
     }
 
     func testChunkSizesAreHexInUpperAndLowerCase() {
@@ -71,13 +71,34 @@ final class HTTP1RequestParserChunkedTests: XCTestCase {
         XCTAssertEqual(self.body("5;a=b\rc\r\nhello\r\n0\r\n\r\n").error?.status, 400)
     }
 
-    func testTrailersAreValidatedAndDropped() throws {
-        let events = try parseAll(self.head + "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n")
+    func testTrailersComeWithTheEndNotInTheHead() throws {
+        let events = try parseAll(self.head + "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nx-other:  1 \r\n\r\n")
         XCTAssertEqual(events.count, 3)
         guard case .head(let head, .chunked) = events[0] else { return XCTFail("\(events)") }
         XCTAssertTrue(head.headers["x-checksum"].isEmpty)
         XCTAssertEqual(events[1], .body(ByteBuffer(string: "hello")))
-        XCTAssertEqual(events[2], .end)
+        guard case .end(let trailers?) = events[2] else { return XCTFail("no trailers: \(events)") }
+        // As sent, in order, names in their case, values without the surrounding whitespace.
+        XCTAssertEqual(trailers.map { "\($0.name): \($0.value)" }, ["X-Checksum: abc", "x-other: 1"])
+    }
+
+    func testTrailersAreHandedOutAsSentForwardingDecidesWhatGoesOn() throws {
+        // The parser filters nothing: `TrailerFields.forwardable` does, for both directions.
+        let events = try parseAll(self.head + "0\r\nContent-Length: 5\r\nX-Checksum: abc\r\n\r\n")
+        guard case .end(let trailers?) = events.last else { return XCTFail("no trailers: \(events)") }
+        XCTAssertEqual(trailers.map { "\($0.name): \($0.value)" }, ["Content-Length: 5", "X-Checksum: abc"])
+    }
+
+    func testChunkedBodyWithoutTrailersEndsWithNone() throws {
+        let events = try parseAll(self.head + "5\r\nhello\r\n0\r\n\r\n")
+        XCTAssertEqual(events.last, .end(nil))
+    }
+
+    func testTrailersBelongToTheirOwnRequestOnly() throws {
+        let text = self.head + "0\r\nX-T: 1\r\n\r\n" + self.head + "0\r\n\r\n" + self.head + "0\r\nX-T: 3\r\n\r\n"
+        let summary = summarize([Array(text.utf8)])
+        XCTAssertNil(summary.error)
+        XCTAssertEqual(summary.messages.map(\.trailerLines), [["X-T: 1"], nil, ["X-T: 3"]])
     }
 
     func testRequestAfterTrailersIsParsedNext() throws {
@@ -86,6 +107,7 @@ final class HTTP1RequestParserChunkedTests: XCTestCase {
         XCTAssertNil(summary.error)
         XCTAssertEqual(summary.messages.map(\.head.uri), ["/up", "/next"])
         XCTAssertEqual(summary.messages.map(\.ended), [true, true])
+        XCTAssertEqual(summary.messages.map(\.trailerLines), [["X-T: 1"], nil])
     }
 
     func testMalformedTrailerFieldIsRejectedWith400() {
@@ -195,6 +217,11 @@ final class HTTP1RequestParserChunkedTests: XCTestCase {
         let section = self.trailerSection(length: 100)
         let one = self.head + "0\r\n" + section
         let events = try parseAll(one + one + one, limits: self.trailerLimits)
-        XCTAssertEqual(events.filter { $0 == .end }.count, 3)
+        let ends: [HTTPHeaders?] = events.compactMap {
+            if case .end(let trailers) = $0 { return trailers }
+            return nil
+        }
+        XCTAssertEqual(ends.count, 3)
+        XCTAssertEqual(ends.map { $0?.count }, [1, 1, 1])
     }
 }

@@ -28,16 +28,22 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n",
         "GET / HTTP/1.1\nHost: a\r\n\r\n",
         "GET / HTTP/2.0\r\n\r\n",
+        // Trailers, then the next request: each request's trailers come with its own end.
+        "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "3\r\nabc\r\n0\r\nX-Checksum: 900150983cd24fb0\r\nX-Count:\t1\r\n\r\n"
+            + "GET /after HTTP/1.1\r\nHost: a\r\n\r\n",
     ]
 
     func testSamplesParseWithoutSurprisesOneShot() {
         let summaries = self.samples.map { summarize([Array($0.utf8)]) }
         XCTAssertEqual(summaries[2].messages.first?.body, Array("hello world".utf8))
         XCTAssertEqual(summaries[4].messages.first?.body, Array("hello 0123456789".utf8))
+        XCTAssertEqual(summaries[4].messages.first?.trailerLines, ["X-Trailer: t"])
         XCTAssertEqual(summaries[6].messages.map(\.head.uri), ["/1", "/2", "/3", "/4"])
         XCTAssertEqual(summaries[7].error?.status, 400)
         XCTAssertEqual(summaries[7].messages.count, 1)
         XCTAssertEqual(summaries[12].error?.status, 505)
+        XCTAssertEqual(summaries[13].messages.map(\.trailerLines), [["X-Checksum: 900150983cd24fb0", "X-Count: 1"], nil])
     }
 
     func testFeedingOneByteAtATimeGivesTheSameResultAsOneBuffer() {
@@ -103,10 +109,10 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(heads, ["GET /1", "POST /2", "DELETE /3"])
-        XCTAssertEqual(events[1], .end)
+        XCTAssertEqual(events[1], .end(nil))
         XCTAssertEqual(events[3], .body(ByteBuffer(string: "abc")))
-        XCTAssertEqual(events[4], .end)
-        XCTAssertEqual(events[6], .end)
+        XCTAssertEqual(events[4], .end(nil))
+        XCTAssertEqual(events[6], .end(nil))
     }
 
     func testPipelinedRequestWaitsUnreadInTheBufferUntilAsked() throws {
@@ -114,7 +120,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         var parser = HTTP1RequestParser()
         var buffer = ByteBuffer(string: "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n" + second)
         guard case .head = try parser.next(&buffer) else { return XCTFail() }
-        XCTAssertEqual(try parser.next(&buffer), .end)
+        XCTAssertEqual(try parser.next(&buffer), .end(nil))
         XCTAssertEqual(buffer.readableBytes, second.utf8.count)
         XCTAssertTrue(parser.isAtMessageStart)
     }
@@ -139,7 +145,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         buffer.writeString("cd")
         XCTAssertEqual(try parser.next(&buffer), .body(ByteBuffer(string: "cd")))
         XCTAssertFalse(parser.isAtMessageStart, "body complete, end not yet handed out")
-        XCTAssertEqual(try parser.next(&buffer), .end)
+        XCTAssertEqual(try parser.next(&buffer), .end(nil))
         XCTAssertTrue(parser.isAtMessageStart, "after end")
     }
 
@@ -148,7 +154,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         var buffer = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         guard case .head(_, .none) = try parser.next(&buffer) else { return XCTFail() }
         XCTAssertFalse(parser.isAtMessageStart)
-        XCTAssertEqual(try parser.next(&buffer), .end)
+        XCTAssertEqual(try parser.next(&buffer), .end(nil))
         XCTAssertTrue(parser.isAtMessageStart)
         XCTAssertNil(try parser.next(&buffer))
         XCTAssertTrue(parser.isAtMessageStart, "an empty buffer does not start a message")
@@ -165,7 +171,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         XCTAssertNil(try parser.next(&buffer))
         XCTAssertFalse(parser.isAtMessageStart, "waiting for the trailer section")
         buffer.writeString("\r\n")
-        XCTAssertEqual(try parser.next(&buffer), .end)
+        XCTAssertEqual(try parser.next(&buffer), .end(nil))
         XCTAssertTrue(parser.isAtMessageStart)
     }
 
@@ -201,7 +207,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         XCTAssertEqual(try parser.next(&buffer), .body(ByteBuffer(string: "wor")))
         buffer.writeString("ldGET")
         XCTAssertEqual(try parser.next(&buffer), .body(ByteBuffer(string: "ld")))
-        XCTAssertEqual(try parser.next(&buffer), .end)
+        XCTAssertEqual(try parser.next(&buffer), .end(nil))
         XCTAssertEqual(buffer.readableBytes, 3, "the next request's bytes are left alone")
         XCTAssertNil(try parser.next(&buffer))
     }
@@ -211,7 +217,7 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         XCTAssertEqual(events.count, 2)
         guard case .head(let head, .none) = events[0] else { return XCTFail("\(events)") }
         XCTAssertEqual(head.headers["content-length"], ["0"])
-        XCTAssertEqual(events[1], .end)
+        XCTAssertEqual(events[1], .end(nil))
     }
 
     func testBodyBytesAreNotParsedAsHeads() throws {
@@ -229,6 +235,6 @@ final class HTTP1RequestParserIncrementalTests: XCTestCase {
         _ = try parser.next(&buffer)
         _ = try parser.next(&buffer)
         var empty = ByteBuffer()
-        XCTAssertEqual(try parser.next(&empty), .end)
+        XCTAssertEqual(try parser.next(&empty), .end(nil))
     }
 }

@@ -51,7 +51,7 @@ final class HTTP1RequestParserSmugglingTests: XCTestCase {
         XCTAssertEqual(events.count, 3)
         guard case .head(_, .contentLength(5)) = events.first else { return XCTFail("\(events)") }
         XCTAssertEqual(events[1], .body(ByteBuffer(string: "hello")))
-        XCTAssertEqual(events[2], .end)
+        XCTAssertEqual(events[2], .end(nil))
     }
 
     func testCommaSeparatedIdenticalContentLengthsAreAccepted() throws {

@@ -14,7 +14,7 @@ final class HTTP1RequestParserTests: XCTestCase {
         XCTAssertEqual(head.version, .http1_1)
         XCTAssertEqual(head.headers["host"], ["example.com"])
         XCTAssertEqual(events.count, 2)
-        XCTAssertEqual(events.last, .end)
+        XCTAssertEqual(events.last, .end(nil))
     }
 
     // MARK: Methods
@@ -153,7 +153,7 @@ final class HTTP1RequestParserTests: XCTestCase {
         let events = try parseAll("\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
         guard case .head(let head, .none) = events.first else { return XCTFail("\(events)") }
         XCTAssertEqual(head.uri, "/")
-        XCTAssertEqual(events.last, .end)
+        XCTAssertEqual(events.last, .end(nil))
     }
 
     func testLeadingBareLFIsRejectedWith400() {

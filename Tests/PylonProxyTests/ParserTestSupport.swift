@@ -5,8 +5,8 @@ import XCTest
 @testable import PylonProxy
 
 /// A parse's result independent of how the bytes were split: every message's head (with
-/// its header fields in order), framing, concatenated body and whether it ended, and the
-/// error that stopped the parse, if any.
+/// its header fields in order), framing, concatenated body, whether it ended and with which
+/// trailer fields, and the error that stopped the parse, if any.
 struct ParseSummary: Equatable, CustomStringConvertible {
     struct Message: Equatable {
         var head: HTTPRequestHead
@@ -14,6 +14,8 @@ struct ParseSummary: Equatable, CustomStringConvertible {
         var framing: RequestFraming
         var body: [UInt8] = []
         var ended = false
+        /// The trailer fields the end carried, `name: value` in order; nil when it carried none.
+        var trailerLines: [String]? = nil
     }
 
     var messages: [Message] = []
@@ -23,6 +25,7 @@ struct ParseSummary: Equatable, CustomStringConvertible {
         let messages = self.messages.map {
             "\($0.head.method) \($0.head.uri) \($0.head.version) \($0.headerLines) \($0.framing) "
                 + "body=\(String(decoding: $0.body, as: UTF8.self).debugDescription) ended=\($0.ended)"
+                + ($0.trailerLines.map { " trailers=\($0)" } ?? "")
         }
         return "\(messages) error=\(self.error.map { "\($0)" } ?? "none")"
     }
@@ -35,9 +38,10 @@ struct ParseSummary: Equatable, CustomStringConvertible {
         case .body(let bytes):
             precondition(!self.messages.isEmpty, "body before any head")
             self.messages[self.messages.count - 1].body += bytes.readableBytesView
-        case .end:
+        case .end(let trailers):
             precondition(!self.messages.isEmpty, "end before any head")
             self.messages[self.messages.count - 1].ended = true
+            self.messages[self.messages.count - 1].trailerLines = trailers?.map { "\($0.name): \($0.value)" }
         }
     }
 }

@@ -28,6 +28,32 @@ final class TrailerFieldsTests: XCTestCase {
         XCTAssertNil(TrailerFields.forwardable(nil))
     }
 
+    func testFieldsThatMustNotBeTrailersAreNotForwarded() {
+        // RFC 9110 §6.5.1: routing, authentication, request modifiers, response control data
+        // and content format are needed before the content; in either direction they go.
+        let trailers = HTTPHeaders([
+            ("Authorization", "Bearer x"), ("COOKIE", "a=b"), ("Set-Cookie", "a=b"), ("Content-Type", "text/evil"),
+            ("content-encoding", "gzip"), ("X-Forwarded-For", "10.9.9.9"), ("Forwarded", "for=10.9.9.9"),
+            ("Via", "1.1 evil"), ("Expect", "100-continue"), ("Range", "bytes=0-1"), ("If-None-Match", "*"),
+            ("Location", "/elsewhere"), ("Cache-Control", "no-store"), ("WWW-Authenticate", "Basic"),
+            ("x-checksum", "abc"), ("Content-Digest", "sha-256=:AEGPTgUMw5e96wxZuDtpfm23RBU3nFwtgY5fw4NYORo=:"),
+            ("Server-Timing", "db;dur=53"), ("grpc-status", "0"),
+        ])
+        XCTAssertEqual(
+            TrailerFields.forwardable(trailers)?.map(\.name), ["x-checksum", "Content-Digest", "Server-Timing", "grpc-status"]
+        )
+        XCTAssertNil(TrailerFields.forwardable(HTTPHeaders([("Authorization", "x"), ("Content-Length", "1")])))
+    }
+
+    func testForbiddenNamesMatchWholeNamesInAnyCase() {
+        XCTAssertTrue(TrailerFields.isForbidden("Content-Length"))
+        XCTAssertTrue(TrailerFields.isForbidden("AUTHORIZATION"))
+        XCTAssertFalse(TrailerFields.isForbidden("Content-Lengths"))
+        XCTAssertFalse(TrailerFields.isForbidden("X-Authorization"))
+        XCTAssertFalse(TrailerFields.isForbidden("content-digest"))
+        XCTAssertFalse(TrailerFields.isForbidden(""))
+    }
+
     func testTheLastChunkCarriesTrailersOnlyForClientsThatAskedForThem() {
         let trailers = HTTPHeaders([("grpc-status", "0"), ("grpc-message", "OK")])
         var asking = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")

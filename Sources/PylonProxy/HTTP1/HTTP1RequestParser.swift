@@ -28,12 +28,20 @@ public struct HTTP1RequestParser: Sendable {
     public enum Event: Sendable, Equatable {
         case head(HTTPRequestHead, RequestFraming)
         case body(ByteBuffer)
-        case end
+        /// The request is complete; a chunked body may end with trailer fields, as sent
+        /// (what of them may go on is `TrailerFields.forwardable`'s to say).
+        case end(HTTPHeaders?)
     }
 
-    private enum State: Sendable {
+    private enum State: Sendable, HTTP1BodyDecoderState {
         case head
         case body(HTTP1BodyDecoder)
+
+        static var afterBody: Self { .head }
+        var bodyDecoder: HTTP1BodyDecoder? {
+            if case .body(let decoder) = self { return decoder }
+            return nil
+        }
     }
 
     public let limits: Limits
@@ -57,26 +65,16 @@ public struct HTTP1RequestParser: Sendable {
     public mutating func next(_ buffer: inout ByteBuffer) throws(RequestParseError) -> Event? {
         if self.pendingEnd {
             self.pendingEnd = false
-            return .end
+            return .end(nil)
         }
         switch self.state {
         case .head:
             return try self.parseHead(&buffer)
-        case .body(var decoder):
-            // Moved out of `state` while it works, so its storage is not copied on write.
-            self.state = .head
-            let event = try decoder.next(&buffer)
-            switch event {
-            case .body(let piece):
-                self.state = .body(decoder)
-                return .body(piece)
-            case .end:
-                // Request trailers are validated and dropped: nothing upstream of an
-                // HTTP/1.1 request consumes them.
-                return .end
-            case nil:
-                self.state = .body(decoder)
-                return nil
+        case .body:
+            switch try self.state.nextBodyEvent(&buffer) {
+            case .body(let piece): return .body(piece)
+            case .end(let trailers): return .end(trailers)
+            case nil: return nil
             }
         }
     }

@@ -27,7 +27,7 @@ struct HTTP1ResponseParser: Sendable {
         case end(HTTPHeaders?)
     }
 
-    private enum State: Sendable {
+    private enum State: Sendable, HTTP1BodyDecoderState {
         /// No request is outstanding: any byte is out of step.
         case idle
         /// Reading the head of the response to a request with this method.
@@ -35,6 +35,12 @@ struct HTTP1ResponseParser: Sendable {
         case body(HTTP1BodyDecoder)
         /// A body-less final head was handed out: `.end` is next.
         case pendingEnd
+
+        static var afterBody: Self { .idle }
+        var bodyDecoder: HTTP1BodyDecoder? {
+            if case .body(let decoder) = self { return decoder }
+            return nil
+        }
     }
 
     let limits: Limits
@@ -73,23 +79,17 @@ struct HTTP1ResponseParser: Sendable {
             return .end(nil)
         case .head(let method):
             return try self.parseHead(&buffer, requestMethod: method)
-        case .body(var decoder):
-            self.state = .idle
+        case .body:
             let event: HTTP1BodyDecoder.Event?
             do {
-                event = try decoder.next(&buffer)
+                event = try self.state.nextBodyEvent(&buffer)
             } catch {
                 throw ResponseParseError(reason: error.reason)
             }
             switch event {
-            case .body(let piece):
-                self.state = .body(decoder)
-                return .body(piece)
-            case .end(let trailers):
-                return .end(trailers)
-            case nil:
-                self.state = .body(decoder)
-                return nil
+            case .body(let piece): return .body(piece)
+            case .end(let trailers): return .end(trailers)
+            case nil: return nil
             }
         }
     }

@@ -32,8 +32,6 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     /// handler as a head immediately followed by its end, in the same read.
     var pendingHead: HTTPRequestHead?
     var exchange: ProxyExchange<Proxy.Context>?
-    /// The request's trailer fields (gRPC clients send none, others may), forwarded with its end.
-    var requestTrailers: HTTPHeaders?
     /// The upstream's response head, until what follows it in the same read is known (see
     /// `endResponse`).
     var heldResponseHead: HTTPResponseHead?
@@ -74,11 +72,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             self.startPendingExchange(hasBody: true)
             self.requestBody(body)
         case .end(let trailers):
-            // To an HTTP/1.1 upstream trailers go only with a chunked body (one without
-            // content-length); the encoder drops them otherwise.
-            self.requestTrailers = TrailerFields.forwardable(trailers)
             self.startPendingExchange(hasBody: false)
-            self.requestEnd()
+            self.requestEnd(trailers: trailers)
         }
     }
 
@@ -232,7 +227,10 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         }
     }
 
-    func requestEnd() {
+    /// The request's end; `trailers` (gRPC clients send none, others may) are forwarded
+    /// with it. To an HTTP/1.1 upstream they go only with a chunked body (one without
+    /// Content-Length); `UpstreamRequestWriter` drops them otherwise.
+    func requestEnd(trailers: HTTPHeaders?) {
         guard let exchange = self.exchange, !exchange.requestComplete else { return }
         exchange.requestComplete = true
         self.bodyTimer?.cancel()
@@ -247,9 +245,10 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }
+        exchange.requestTrailers = TrailerFields.forwardable(trailers)
         if let connection = exchange.upstreamConnection {
             if let piece { connection.write(.body(.byteBuffer(piece))) }
-            connection.write(.end(self.requestTrailers))
+            connection.write(.end(exchange.requestTrailers))
             if !self.inReadCycle { connection.flush() }
         } else if let piece {
             exchange.queuedBody.append(piece)

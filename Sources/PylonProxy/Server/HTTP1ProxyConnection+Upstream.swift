@@ -5,7 +5,6 @@ import NIOHTTP1
 /// `UpstreamRequestSender`'s).
 extension HTTP1ProxyConnection: UpstreamRequestSender {
     var clientIsWritable: Bool { self.context.channel.isWritable }
-    var requestTrailers: HTTPHeaders? { nil }
 
     func upstreamResponseHead(_ upstreamHead: HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange else { return }

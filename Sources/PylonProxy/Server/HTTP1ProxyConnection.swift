@@ -234,8 +234,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
                     self.startExchange(head, framing: framing)
                 case .body(let body):
                     self.requestBody(body)
-                case .end:
-                    self.requestEnd()
+                case .end(let trailers):
+                    self.requestEnd(trailers: trailers)
                 }
             }
         } catch {
@@ -392,7 +392,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         }
     }
 
-    func requestEnd() {
+    /// The request's end; `trailers`: those of a chunked body, forwarded with the end
+    /// (upstream the body is chunked too, or a stream of an HTTP/2 connection).
+    func requestEnd(trailers: HTTPHeaders?) {
         guard let exchange = self.exchange else { return }
         exchange.requestComplete = true
         self.bodyTimer?.cancel()
@@ -407,9 +409,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }
+        exchange.requestTrailers = TrailerFields.forwardable(trailers)
         if let connection = exchange.upstreamConnection {
             if let piece { connection.write(.body(.byteBuffer(piece))) }
-            connection.write(.end(nil))
+            connection.write(.end(exchange.requestTrailers))
             if !self.inReadCycle { connection.flush() }
         } else if let piece {
             exchange.queuedBody.append(piece)

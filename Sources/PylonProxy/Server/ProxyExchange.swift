@@ -29,6 +29,8 @@ final class ProxyExchange<Context> {
     let requestFraming: RequestFraming
     /// The whole request (head, body, end) has been read from the client.
     var requestComplete = false
+    /// The request's trailer fields that go upstream with its end (`TrailerFields.forwardable`).
+    var requestTrailers: HTTPHeaders?
     /// The request is answered without an upstream; remaining body bytes are read and dropped.
     var discardingBody = false
     var upstream: UpstreamState = .none

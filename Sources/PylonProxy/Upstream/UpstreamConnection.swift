@@ -100,9 +100,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             }
             context.write(self.wrapOutboundOut(piece), promise: nil)
             if let suffix = self.writer.bodySuffix {
-                var buffer = context.channel.allocator.buffer(capacity: 2)
-                buffer.writeStaticString(suffix)
-                context.write(self.wrapOutboundOut(buffer), promise: nil)
+                context.write(self.wrapOutboundOut(suffix), promise: nil)
             }
         case .end(let trailers):
             if let last = self.writer.end(trailers: trailers, allocator: context.channel.allocator) {

@@ -18,8 +18,6 @@ protocol UpstreamRequestSender: UpstreamResponseSink {
     var inReadCycle: Bool { get }
     /// Whether the client side takes response bytes now; reads upstream wait while not.
     var clientIsWritable: Bool { get }
-    /// The request's trailer fields, sent with its end (HTTP/2 clients may have some).
-    var requestTrailers: HTTPHeaders? { get }
 
     /// Answers the client with the error (or breaks the connection if the response started).
     func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError)
@@ -94,7 +92,7 @@ extension UpstreamRequestSender {
         exchange.queuedBody = []
         exchange.queuedBodyBytes = 0
         if exchange.requestComplete {
-            connection.write(.end(self.requestTrailers))
+            connection.write(.end(exchange.requestTrailers))
         }
         if !self.inReadCycle { connection.flush() }
         self.resumeReading()

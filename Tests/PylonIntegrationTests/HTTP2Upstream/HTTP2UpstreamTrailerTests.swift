@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 
 /// Trailers through HTTP/2 upstreams: both ways between HTTP/2 clients and upstreams, to
-/// HTTP/1.1 clients in the last chunk only when they sent `TE: trailers`, and gRPC-shaped
-/// unary and server-streaming calls that end with `grpc-status` in trailers.
+/// HTTP/1.1 clients in the last chunk only when they sent `TE: trailers`, from them in a
+/// trailing HEADERS frame, and gRPC-shaped unary and server-streaming calls that end with
+/// `grpc-status` in trailers.
 final class HTTP2UpstreamTrailerTests: HTTP2UpstreamTestCase {
     func testRequestAndResponseTrailersPassBetweenHTTP2ClientAndUpstream() throws {
         let backend = try startHTTP2Backend()
@@ -12,11 +13,11 @@ final class HTTP2UpstreamTrailerTests: HTTP2UpstreamTestCase {
 
         let run = try runNghttp([
             "-v", "--no-verify-peer", "-d", upload.path, "--trailer", "x-client-checksum: 1234",
-            "https://127.0.0.1:\(gateway.port)/trailers",
+            "--trailer", "authorization: Bearer smuggled", "https://127.0.0.1:\(gateway.port)/trailers",
         ])
         XCTAssertEqual(run.exitCode, 0, run.output)
-        // The upstream got the request trailer, and the client the upstream's trailers:
-        // after the body, in a HEADERS frame that ends the stream.
+        // The upstream got the request trailer (not the one a trailer must not be), and the
+        // client the upstream's trailers: after the body, in a HEADERS frame that ends the stream.
         XCTAssertEqual(backend.streams.requestTrailers, [["x-client-checksum": "1234"]])
         XCTAssertTrue(run.output.contains("received 100000 bytes"), run.output)
         let body = try XCTUnwrap(run.output.range(of: "received 100000 bytes"))
@@ -47,6 +48,26 @@ final class HTTP2UpstreamTrailerTests: HTTP2UpstreamTestCase {
         XCTAssertTrue(notAsked.text.hasPrefix("HTTP/1.1 200"), notAsked.text)
         XCTAssertTrue(notAsked.text.hasSuffix("received 0 bytes\n\r\n0\r\n\r\n"), "no trailers without TE: trailers:\n\(notAsked.text)")
         XCTAssertEqual(backend.receivedRequests.last?.headers["te"], [])
+    }
+
+    func testHTTP1ClientsRequestTrailersReachTheUpstreamInATrailingHEADERSFrame() throws {
+        let backend = try startHTTP2Backend()
+        let gateway = try startGateway(to: backend.address)
+        let response = try RawHTTPClient.exchange(
+            port: gateway.otherPorts["http"]!,
+            send: "POST /trailers HTTP/1.1\r\nHost: a.test\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\nContent-Length: 5\r\n"
+                + "Authorization: Bearer smuggled\r\n\r\n"
+        )
+        let reply = try XCTUnwrap(response.responses.first, response.text)
+        XCTAssertEqual(reply.statusCode, 200, response.text)
+        XCTAssertEqual(reply.bodyText, "received 5 bytes\n")
+        // The upstream got them as trailers (not in the head), less the forbidden ones, and
+        // echoed them back in its own, which reach this client in the last chunk.
+        XCTAssertEqual(backend.streams.requestTrailers, [["x-checksum": "abc"]])
+        XCTAssertEqual(backend.receivedRequests.last?.headers["x-checksum"], [])
+        XCTAssertTrue(reply.trailers.contains { $0.name == "x-echo-x-checksum" && $0.value == "abc" }, response.text)
+        XCTAssertFalse(reply.trailers.contains { $0.name.hasPrefix("x-echo-content-length") }, response.text)
     }
 
     func testGRPCUnaryCallReturnsItsStatusInTrailers() throws {

@@ -1,0 +1,87 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import XCTest
+
+@testable import PylonProxy
+
+/// `UpstreamRequestWriter`: the request bytes an HTTP/1.1 upstream gets, read back by NIO's
+/// own request decoder, trailers included.
+final class UpstreamRequestWriterTests: XCTestCase {
+    private let allocator = ByteBufferAllocator()
+
+    /// The whole request `writer` produces for `head`, `pieces` and `trailers`.
+    private func write(
+        _ head: HTTPRequestHead, pieces: [String], trailers: HTTPHeaders?, writer: inout UpstreamRequestWriter
+    ) -> ByteBuffer {
+        var bytes = writer.writeHead(head, allocator: self.allocator)
+        for piece in pieces {
+            if var prefix = writer.bodyPrefix(length: piece.utf8.count, allocator: self.allocator) { bytes.writeBuffer(&prefix) }
+            bytes.writeString(piece)
+            if var suffix = writer.bodySuffix { bytes.writeBuffer(&suffix) }
+        }
+        if var last = writer.end(trailers: trailers, allocator: self.allocator) { bytes.writeBuffer(&last) }
+        return bytes
+    }
+
+    /// Every part NIO's server decoder reads from `bytes`.
+    private func decoded(_ bytes: ByteBuffer) throws -> [HTTPServerRequestPart] {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+        try channel.writeInbound(bytes)
+        var parts: [HTTPServerRequestPart] = []
+        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
+        return parts
+    }
+
+    func testChunkedRequestEndsWithItsTrailersInTheLastChunk() throws {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        head.headers.add(name: "Host", value: "a")
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        var writer = UpstreamRequestWriter()
+        let trailers = HTTPHeaders([("X-Checksum", "abc"), ("x-count", "2")])
+        let bytes = self.write(head, pieces: ["hello", " world"], trailers: trailers, writer: &writer)
+        XCTAssertTrue(
+            String(buffer: bytes).hasSuffix("\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\nx-count: 2\r\n\r\n"),
+            String(buffer: bytes)
+        )
+        let parts = try self.decoded(bytes)
+        XCTAssertEqual(parts.count, 4, "\(parts)")
+        guard case .end(let received?) = parts.last else { return XCTFail("no trailers: \(parts)") }
+        XCTAssertEqual(received.map { "\($0.name): \($0.value)" }, ["X-Checksum: abc", "x-count: 2"])
+    }
+
+    func testChunkedRequestWithoutTrailersEndsWithThePlainLastChunk() {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        var writer = UpstreamRequestWriter()
+        let bytes = self.write(head, pieces: ["x"], trailers: nil, writer: &writer)
+        XCTAssertTrue(String(buffer: bytes).hasSuffix("\r\n\r\n1\r\nx\r\n0\r\n\r\n"), String(buffer: bytes))
+    }
+
+    func testContentLengthRequestCarriesNoChunkFramingAndNoTrailers() {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        head.headers.add(name: "Content-Length", value: "5")
+        var writer = UpstreamRequestWriter()
+        let bytes = self.write(head, pieces: ["hello"], trailers: HTTPHeaders([("X-T", "1")]), writer: &writer)
+        XCTAssertTrue(String(buffer: bytes).hasSuffix("\r\n\r\nhello"), String(buffer: bytes))
+        XCTAssertNil(writer.bodySuffix)
+        XCTAssertNil(writer.end(trailers: HTTPHeaders([("X-T", "1")]), allocator: self.allocator))
+    }
+
+    func testEveryChunkEndsWithTheSameSharedBuffer() throws {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        var writer = UpstreamRequestWriter()
+        _ = writer.writeHead(head, allocator: self.allocator)
+        let first = try XCTUnwrap(writer.bodySuffix)
+        let second = try XCTUnwrap(writer.bodySuffix)
+        XCTAssertEqual(String(buffer: first), "\r\n")
+        // One storage for every chunk: nothing is allocated per chunk.
+        XCTAssertEqual(
+            first.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) },
+            second.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        )
+    }
+}
