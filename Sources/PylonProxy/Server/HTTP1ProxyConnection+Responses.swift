@@ -52,7 +52,7 @@ extension HTTP1ProxyConnection {
             let allocator = self.context.channel.allocator
             self.writeToClient(ResponseHeadWriter.chunkPrefix(length: piece.readableBytes, allocator: allocator))
             self.writeToClient(piece)
-            self.writeToClient(Self.crlf)
+            self.writeToClient(ResponseHeadWriter.chunkEnd)
         }
     }
 
@@ -80,8 +80,6 @@ extension HTTP1ProxyConnection {
         self.context.flush()
     }
 
-    private static var crlf: ByteBuffer { ByteBuffer(staticString: "\r\n") }
-    private static var lastChunk: ByteBuffer { ByteBuffer(staticString: "0\r\n\r\n") }
 
     /// `trailers`: the upstream's trailer fields, sent in the last chunk to clients that
     /// accept them (`TE: trailers`) and otherwise dropped.
@@ -97,7 +95,7 @@ extension HTTP1ProxyConnection {
             } else if self.heldResponse != nil {
                 self.heldResponse!.writeStaticString("0\r\n\r\n")
             } else {
-                self.writeToClient(Self.lastChunk)
+                self.writeToClient(ResponseHeadWriter.emptyLastChunk)
             }
         }
         self.flushResponse()

@@ -34,9 +34,7 @@ struct UpstreamRequestWriter {
 
     /// What follows a body piece: the CRLF that ends a chunk. One shared buffer: writing it
     /// out copies nothing, where allocating two bytes per chunk would.
-    var bodySuffix: ByteBuffer? { self.isChunked ? Self.chunkEnd : nil }
-
-    private static let chunkEnd = ByteBuffer(staticString: "\r\n")
+    var bodySuffix: ByteBuffer? { self.isChunked ? ResponseHeadWriter.chunkEnd : nil }
 
     /// The end of the body: the last chunk and the trailer section when chunked.
     func end(trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer? {
