@@ -15,7 +15,8 @@ public struct Gateway: ProxyHTTP {
         /// The client's IP as the gateway trusts it: the TCP peer, or what a trusted proxy
         /// said (X-Forwarded-For, PROXY protocol). Set in `earlyRequestFilter`.
         var clientIP: String?
-        /// The request's ID (`X-Request-Id`, generated when absent). Set in `earlyRequestFilter`.
+        /// The request's ID (`X-Request-Id` as a trusted sender gave it, else generated). Set
+        /// in `earlyRequestFilter`.
         var requestID: String?
         /// The scheme a trusted proxy in front said the client used (its `X-Forwarded-Proto`),
         /// forwarded instead of the listener's. Set in `earlyRequestFilter`.
@@ -91,7 +92,9 @@ public struct Gateway: ProxyHTTP {
     public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
         ctx.clientIP = self.clientAddresses.resolve(session)
         if self.forwardsProto { ctx.forwardedProto = self.clientAddresses.forwardedProto(session) }
-        ctx.requestID = self.requestIDs?.requestID(for: session.request.headers)
+        ctx.requestID = self.requestIDs?.requestID(
+            for: session.request.headers, fromTrustedProxy: self.clientAddresses.isFromTrustedProxy(session)
+        )
     }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {
