@@ -53,7 +53,9 @@ public final class GatewayServer: Sendable {
             if let port = listener.redirectToHTTPSPort { redirectPorts[listener.name] = port }
         }
         self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
-            proxy: HTTPSRedirect(httpsPortByListener: redirectPorts),
+            proxy: HTTPSRedirect(
+                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses
+            ),
             configuration: ProxyServerConfiguration(config),
             group: group,
             logger: logger
