@@ -57,12 +57,13 @@ public struct Gateway: ProxyHTTP {
     let requestIDs: RequestIDs?
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
-    /// it at start-up, not on an event loop.
+    /// it at start-up, not on an event loop. `generation` names this process's slot in the
+    /// shared state, for logs.
     public init(
         config: GatewayConfig, sharedMemory: SharedMemorySegment, metrics: GatewayMetrics, accessLog: AccessLog?,
-        logger: Logger = Logger(label: "pylon")
+        generation: Int = 0, logger: Logger = Logger(label: "pylon")
     ) throws {
-        let healthTable = TargetHealthTable(segment: sharedMemory)
+        let healthTable = TargetHealthTable(segment: sharedMemory, owner: .current(generation: generation), logger: logger)
         let upstreams = try config.upstreams.map { try UpstreamGroup.resolve($0, table: healthTable) }
         self.healthTable = healthTable
         self.logger = logger
