@@ -19,7 +19,8 @@ public final class Gateway: ProxyHTTP {
         /// The client's IP as the gateway trusts it: the TCP peer, or what a trusted proxy
         /// said (X-Forwarded-For, PROXY protocol). Set in `earlyRequestFilter`.
         var clientIP: String?
-        /// The request's ID (`X-Request-Id`, generated when absent). Set in `earlyRequestFilter`.
+        /// The request's ID (`X-Request-Id` as a trusted sender gave it, else generated). Set
+        /// in `earlyRequestFilter`.
         var requestID: String?
         /// The scheme a trusted proxy in front said the client used (its `X-Forwarded-Proto`),
         /// forwarded instead of the listener's. Set in `earlyRequestFilter`.
@@ -60,12 +61,13 @@ public final class Gateway: ProxyHTTP {
     let requestIDs: RequestIDs?
 
     /// Builds the gateway from a validated config; resolves upstream host names, so call
-    /// it at start-up, not on an event loop.
+    /// it at start-up, not on an event loop. `generation` names this process's slot in the
+    /// shared state, for logs.
     public init(
         config: GatewayConfig, sharedMemory: SharedMemorySegment, metrics: GatewayMetrics, accessLog: AccessLog?,
-        logger: Logger = Logger(label: "pylon")
+        generation: Int = 0, logger: Logger = Logger(label: "pylon")
     ) throws {
-        let healthTable = TargetHealthTable(segment: sharedMemory)
+        let healthTable = TargetHealthTable(segment: sharedMemory, owner: .current(generation: generation), logger: logger)
         let upstreams = try config.upstreams.map { try UpstreamGroup.resolve($0, table: healthTable) }
         self.healthTable = healthTable
         self.logger = logger
@@ -95,7 +97,9 @@ public final class Gateway: ProxyHTTP {
     public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
         ctx.clientIP = self.clientAddresses.resolve(session)
         if self.forwardsProto { ctx.forwardedProto = self.clientAddresses.forwardedProto(session) }
-        ctx.requestID = self.requestIDs?.requestID(for: session.request.headers)
+        ctx.requestID = self.requestIDs?.requestID(
+            for: session.request.headers, fromTrustedProxy: self.clientAddresses.isFromTrustedProxy(session)
+        )
     }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {

@@ -17,6 +17,7 @@ public final class GatewayServer: Sendable {
     private let redirectServer: ProxyServer<HTTPSRedirect>?
     private let accessLogWriter: AccessLogWriter?
     private let healthChecker: HealthChecker?
+    private let goneWorkerSweep: GoneWorkerSweep
     private let logger: Logger
 
     /// Builds the servers (resolving upstream names); nothing listens until `start`.
@@ -37,8 +38,10 @@ public final class GatewayServer: Sendable {
         self.accessLogWriter = writer
         let accessLog = writer.map { AccessLog(format: config.accessLog.format, writer: $0) }
         let gateway = try Gateway(
-            config: config, sharedMemory: sharedMemory, metrics: metrics, accessLog: accessLog, logger: logger
+            config: config, sharedMemory: sharedMemory, metrics: metrics, accessLog: accessLog, generation: generation,
+            logger: logger
         )
+        self.goneWorkerSweep = GoneWorkerSweep(table: gateway.healthTable, loop: group.next(), logger: logger)
         self.healthChecker = HealthChecker(
             upstreams: gateway.upstreams, table: gateway.healthTable, generation: generation, group: group, logger: logger
         )
@@ -53,7 +56,9 @@ public final class GatewayServer: Sendable {
             if let port = listener.redirectToHTTPSPort { redirectPorts[listener.name] = port }
         }
         self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
-            proxy: HTTPSRedirect(httpsPortByListener: redirectPorts),
+            proxy: HTTPSRedirect(
+                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses
+            ),
             configuration: ProxyServerConfiguration(config),
             group: group,
             logger: logger
@@ -126,6 +131,7 @@ public final class GatewayServer: Sendable {
             result["metrics"] = try await metricsServer.start(listeners: [metricsListener]).first
         }
         self.healthChecker?.start()
+        self.goneWorkerSweep.start()
         return result
     }
 
@@ -138,6 +144,7 @@ public final class GatewayServer: Sendable {
     public func drain(deadline: TimeAmount) async {
         let closeIdleAfter = min(deadline, Self.drainIdleGrace)
         await self.healthChecker?.stop()
+        self.goneWorkerSweep.stop()
         async let gatewayDrained: Void = self.proxyServer.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         async let redirectsDrained: Void? = self.redirectServer?.drain(closeIdleAfter: closeIdleAfter, deadline: deadline)
         // A scrape this worker already accepted is answered too: its metrics are the whole
@@ -151,6 +158,7 @@ public final class GatewayServer: Sendable {
     /// Fast stop.
     public func stop() async {
         await self.healthChecker?.stop()
+        self.goneWorkerSweep.stop()
         await self.proxyServer.stop()
         await self.redirectServer?.stop()
         await self.metricsServer?.stop()

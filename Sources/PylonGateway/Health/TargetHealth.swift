@@ -1,26 +1,31 @@
 import Atomics
 
 /// One target's words in the shared health table, read by every worker on the hot path
-/// and written by the health checker (active state), by whichever worker sees a request
-/// fail or succeed (passive state) and around every request (load).
+/// and written by the health checker (active state) and by whichever worker sees a request
+/// fail or succeed (passive state); and the target's requests in flight (`TargetLoad`),
+/// counted around every request.
 ///
 /// Words, 8 bytes each, at `base`:
 /// - 0: the slot's key (owned by `TargetHealthTable`)
 /// - 1: `ActiveHealthState` (written only by the lease holder)
 /// - 2: consecutive passive failures
 /// - 3: passively ejected until this monotonic time in nanoseconds (0: not ejected)
-/// - 4: requests in flight to the target, service-wide (a signed count in two's complement)
+/// - 4...7: the worker slots using the target, one bit each (owned by `TargetHealthTable`)
 ///
-/// All-zero means up, not ejected, idle. A value type around a pointer into memory that
-/// lives as long as the table.
+/// All-zero means up, not ejected. A value type around pointers into memory that lives as
+/// long as the table.
 struct TargetHealth: @unchecked Sendable {
-    // @unchecked: a pointer into shared memory that is only ever accessed through atomics.
+    // @unchecked: pointers into shared memory that are only ever accessed through atomics.
     private let base: UnsafeMutableRawPointer
+    private let load: TargetLoad
 
     static let wordCount = 8
+    /// The first of the words whose bits are the worker slots using the target.
+    static let firstUserWord = 4
 
-    init(base: UnsafeMutableRawPointer) {
+    init(base: UnsafeMutableRawPointer, load: TargetLoad) {
         self.base = base
+        self.load = load
     }
 
     private func word(_ index: Int) -> UnsafeAtomic<UInt64> {
@@ -30,7 +35,6 @@ struct TargetHealth: @unchecked Sendable {
     private var activeWord: UnsafeAtomic<UInt64> { self.word(1) }
     private var passiveFailuresWord: UnsafeAtomic<UInt64> { self.word(2) }
     private var ejectedUntilWord: UnsafeAtomic<UInt64> { self.word(3) }
-    private var inFlightWord: UnsafeAtomic<UInt64> { self.word(4) }
 
     // MARK: Reading (hot path)
 
@@ -57,10 +61,8 @@ struct TargetHealth: @unchecked Sendable {
         return until != 0 && now < until
     }
 
-    /// Requests in flight to the target across all workers (never negative).
-    var inFlight: Int {
-        max(0, Int(Int64(bitPattern: self.inFlightWord.load(ordering: .relaxed))))
-    }
+    /// Requests in flight to the target across all live workers (never negative).
+    var inFlight: Int { self.load.total }
 
     // MARK: Active checks (lease holder only)
 
@@ -107,11 +109,11 @@ struct TargetHealth: @unchecked Sendable {
 
     /// A request was sent to the target.
     func beginRequest() {
-        self.inFlightWord.wrappingIncrement(ordering: .relaxed)
+        self.load.begin()
     }
 
     /// A request sent to the target is over (or moved to another target).
     func endRequest() {
-        self.inFlightWord.wrappingDecrement(ordering: .relaxed)
+        self.load.end()
     }
 }

@@ -24,7 +24,9 @@ public final class SharedMemorySegment: @unchecked Sendable {
     // through atomics.
 
     /// Bumped whenever an offset, a region size or the meaning of a word changes.
-    public static let layoutVersion: UInt32 = 1
+    /// 2: requests in flight counted per worker slot (the worker region), target slots
+    /// record which worker slots use them.
+    public static let layoutVersion: UInt32 = 2
 
     /// A region of the segment: where it starts and how long it is.
     struct Region {
@@ -41,12 +43,19 @@ public final class SharedMemorySegment: @unchecked Sendable {
     static let metricsRegion = Region(offset: 4096, byteCount: 4 << 20)
     /// Token buckets: `RateLimitTable`.
     static let rateLimitRegion = Region(offset: 4096 + (4 << 20), byteCount: 8 << 20)
-    /// Upstream target health and load: `TargetHealthTable`.
+    /// Upstream target health: `TargetHealthTable`.
     static let healthRegion = Region(offset: 4096 + (12 << 20), byteCount: 256 << 10)
+    /// Which worker process holds which worker slot, and each slot's requests in flight
+    /// per target: `WorkerSlotTable` and `InFlightCounts`. A worker touches only its own
+    /// slot's pages (32 KiB at most), so the 8 MiB cost little.
+    static let workerRegion = Region(
+        offset: healthRegion.offset + healthRegion.byteCount,
+        byteCount: WorkerSlotTable.headerByteCount + InFlightCounts.byteCount
+    )
 
     /// The whole segment's size; the master creates its memfd with this length.
     /// Untouched pages of a memfd or anonymous mapping cost no memory.
-    public static let byteCount = healthRegion.offset + healthRegion.byteCount
+    public static let byteCount = workerRegion.offset + workerRegion.byteCount
 
     /// A description of the layout that changes whenever `layoutVersion` or the size does:
     /// a master keeps its segment across a re-exec only if the new binary names the same.
@@ -60,6 +69,8 @@ public final class SharedMemorySegment: @unchecked Sendable {
     public var rateLimits: UnsafeMutableRawBufferPointer { self.buffer(Self.rateLimitRegion) }
     /// The upstream health region.
     public var health: UnsafeMutableRawBufferPointer { self.buffer(Self.healthRegion) }
+    /// The worker region.
+    var workers: UnsafeMutableRawBufferPointer { self.buffer(Self.workerRegion) }
     /// The words of the TLS session-ticket secret.
     var sessionTicketSecretWords: UnsafeMutableRawBufferPointer { self.buffer(Self.sessionTicketSecretRegion) }
 

@@ -8,7 +8,10 @@ final class ClientIdentityConfigReadingTests: XCTestCase {
         let config = try ConfigLoader.parse(yaml: minimalConfigYAML, file: "min.yaml")
         XCTAssertEqual(config.trustedProxies, [])
         XCTAssertEqual(config.listeners.map(\.proxyProtocol), [false])
-        XCTAssertEqual(config.requestID, RequestIDConfig(enabled: true, header: "X-Request-Id", generate: true))
+        XCTAssertEqual(
+            config.requestID,
+            RequestIDConfig(enabled: true, header: "X-Request-Id", generate: true, trustIncoming: .trustedProxies)
+        )
     }
 
     func testTrustedProxiesTakeAddressesAndRangesOfBothFamilies() throws {
@@ -21,11 +24,13 @@ final class ClientIdentityConfigReadingTests: XCTestCase {
               default: {targets: ["127.0.0.1:9001"]}
             routes:
               - {path_prefix: /, upstream: default}
-            request_id: {header: X-Correlation-Id, generate: false}
+            request_id: {header: X-Correlation-Id, generate: false, trust_incoming: always}
             """, file: "trusted.yaml")
         XCTAssertEqual(config.trustedProxies.map(\.description), ["10.0.0.0/8", "127.0.0.1/32", "::1/128", "fd00::/8", "::1/128"])
         XCTAssertEqual(config.listeners.map(\.proxyProtocol), [true, false])
-        XCTAssertEqual(config.requestID, RequestIDConfig(enabled: true, header: "X-Correlation-Id", generate: false))
+        XCTAssertEqual(
+            config.requestID, RequestIDConfig(enabled: true, header: "X-Correlation-Id", generate: false, trustIncoming: .always)
+        )
     }
 
     func testBadTrustedProxiesAreReportedEachAtItsPosition() {
@@ -86,11 +91,17 @@ final class ClientIdentityConfigReadingTests: XCTestCase {
               header: Content-Length
               generate: sometimes
               prefix: x
+              trust_incoming: trusted
 
             """)
         assertConfigProblem(found, at: 11, 11, contains: "cannot carry request IDs")
         assertConfigProblem(found, at: 12, 13, contains: "expected true or false")
         assertConfigProblem(found, at: 13, 3, contains: "unknown key \"prefix\"")
+        assertConfigProblem(
+            found, at: 14, 19, contains: "\"trusted\" is not one of \"always\", \"trusted_proxies\", \"never\""
+        )
+        let notAScalar = configProblems(in: minimalConfigYAML + "request_id: {trust_incoming: [always]}\n")
+        assertConfigProblem(notAScalar, at: 10, 30, contains: "expected one of")
         let badName = configProblems(in: minimalConfigYAML + "request_id: {header: \"X Request\"}\n")
         assertConfigProblem(badName, at: 10, 22, contains: "is not a valid header name")
     }

@@ -78,10 +78,15 @@ final class TargetHealthTests: XCTestCase {
 
     func testTheSameTargetInAnotherTableOnTheSegmentIsTheSameSlot() throws {
         let segment = try SharedMemorySegment.anonymous()
-        let a = TargetHealthTable(segment: segment).target(upstream: "u", address: "127.0.0.1:1")
-        let b = TargetHealthTable(segment: segment).target(upstream: "u", address: "127.0.0.1:1")
+        // Two workers: each keeps its table (and with it its worker slot) while it serves.
+        let first = TargetHealthTable(segment: segment)
+        let second = TargetHealthTable(segment: segment)
+        let a = first.target(upstream: "u", address: "127.0.0.1:1")
+        let b = second.target(upstream: "u", address: "127.0.0.1:1")
         a.beginRequest()
         XCTAssertEqual(b.inFlight, 1)
+        _ = a.recordProbe(success: false, rise: 1, fall: 1)
+        XCTAssertFalse(b.isServable(now: { 0 }))
     }
 
     func testDistinctTargetsGetDistinctSlotsEvenWhenTheTableIsFull() {

@@ -3,8 +3,9 @@ import XCTest
 
 /// The client IP the gateway believes: X-Forwarded-For and PROXY protocol headers count
 /// only from `trusted_proxies`; the upstream's X-Forwarded-For and the access log's
-/// `client` show that IP. Request IDs: generated when absent, kept when well-formed, sent
-/// upstream, back to the client and into the access log.
+/// `client` show that IP. Request IDs: generated when absent, kept when well-formed and sent
+/// by a trusted proxy (or anyone, with `trust_incoming: always`), sent upstream, back to the
+/// client and into the access log.
 final class GatewayClientIdentityTests: GatewayTestCase {
     /// A gateway with a plain listener (`port`) and, when `proxyProtocol`, a second one
     /// (`proxyPort`) that requires PROXY protocol headers; everything goes to `backend`.
@@ -243,7 +244,7 @@ final class GatewayClientIdentityTests: GatewayTestCase {
 
     func testWellFormedIncomingRequestIDIsKeptAndAMalformedOneReplaced() throws {
         let backend = try startBackend(name: "b")
-        let gateway = try startIdentityGateway(backend: backend, trustedProxies: nil)
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: ["127.0.0.1"])
         let kept = try Curl.run(gateway.url + "/headers?kept", headers: [("X-Request-Id", "trace-42.abc")])
         XCTAssertEqual(kept.header(named: "X-Request-Id"), "trace-42.abc")
         XCTAssertEqual(try report(kept.body).values("x-request-id"), ["trace-42.abc"])
@@ -254,6 +255,42 @@ final class GatewayClientIdentityTests: GatewayTestCase {
         let id = try XCTUnwrap(replaced.header(named: "X-Request-Id"))
         XCTAssertNotEqual(id, long)
         XCTAssertEqual(try report(replaced.body).values("x-request-id"), [id], "the upstream never sees the malformed one")
+    }
+
+    func testAnUntrustedClientsRequestIDIsReplaced() throws {
+        let backend = try startBackend(name: "b")
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: ["10.0.0.0/8"])
+        let result = try Curl.run(gateway.url + "/headers?spoofed-id", headers: [("X-Request-Id", "spoofed-42")])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        let id = try XCTUnwrap(result.header(named: "X-Request-Id"))
+        XCTAssertNotEqual(id, "spoofed-42", "the client is not a trusted proxy")
+        XCTAssertEqual(try report(result.body).values("x-request-id"), [id], "the upstream never sees the client's ID")
+        XCTAssertEqual(gateway.accessLog { $0["path"] == "/headers?spoofed-id" }?["request_id"], id)
+    }
+
+    func testBehindATrustedL4BalancerTheClientsRequestIDIsNotTrusted() throws {
+        // The balancer (127.0.0.1) is trusted, but with PROXY protocol the headers are its
+        // client's own: what counts is the header's source, 203.0.113.7.
+        let backend = try startBackend(name: "b")
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: ["127.0.0.1"], proxyProtocol: true)
+        let port = try XCTUnwrap(gateway.proxyPort)
+        let preamble = Array("PROXY TCP4 203.0.113.7 127.0.0.1 51000 \(port)\r\n".utf8)
+        let (connection, response) = try requestWithPreamble(
+            preamble, port: port, path: "/headers?l4", headers: ["X-Request-Id: from-the-internet"]
+        )
+        connection.close()
+        XCTAssertEqual(response.statusCode, 200, "\(response)")
+        XCTAssertNotEqual(response.header(named: "X-Request-Id"), "from-the-internet")
+        XCTAssertNotEqual(try report(response.body).values("x-request-id"), ["from-the-internet"])
+    }
+
+    func testTrustIncomingAlwaysKeepsAnyClientsID() throws {
+        let backend = try startBackend(name: "b")
+        let gateway = try startIdentityGateway(backend: backend, trustedProxies: nil, extra: "request_id: {trust_incoming: always}")
+        let result = try Curl.run(gateway.url + "/headers?always", headers: [("X-Request-Id", "client-7")])
+        XCTAssertEqual(result.header(named: "X-Request-Id"), "client-7")
+        XCTAssertEqual(try report(result.body).values("x-request-id"), ["client-7"])
+        XCTAssertEqual(gateway.accessLog { $0["path"] == "/headers?always" }?["request_id"], "client-7")
     }
 
     func testRequestIDHeaderNameAndJSONLogField() throws {
@@ -267,7 +304,7 @@ final class GatewayClientIdentityTests: GatewayTestCase {
             routes:
               - {path_prefix: /, upstream: b}
             access_log: {format: json}
-            request_id: {header: X-Correlation-Id}
+            request_id: {header: X-Correlation-Id, trust_incoming: always}
 
             """
         let process = try startPylon(["run", "-c", try writeConfig(yaml), "--single-process"])

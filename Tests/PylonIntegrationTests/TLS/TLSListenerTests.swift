@@ -159,4 +159,28 @@ final class TLSListenerTests: TLSTestCase {
         XCTAssertEqual(followed.status, 200, "\(followed)")
         XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/cart"])
     }
+
+    func testRedirectsAreWrittenToTheAccessLogWithoutRouteOrUpstream() throws {
+        let backend = try startBackend()
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon Shop", dnsNames: ["shop.test"], fileName: "shop")
+        let gateway = try startTLSGateway(
+            tls: "certificates: [{cert: shop.pem, key: shop.key}]",
+            body: routeEverything(to: backend),
+            extraListeners: ["http": "redirect_to_https: {{https}}"]
+        )
+        let plainPort = try XCTUnwrap(gateway.otherPorts["http"])
+        let redirected = try Curl.run("http://127.0.0.1:\(plainPort)/logged?x=1")
+        XCTAssertEqual(redirected.status, 308, "\(redirected)")
+        let line = gateway.process.waitForAccessLogLine { $0["path"] == "/logged?x=1" }
+        let logged = try XCTUnwrap(line, "no access-log line for the redirect: \(gateway.process.stdoutText())")
+        XCTAssertEqual(logged["status"], "308", "\(logged)")
+        XCTAssertEqual(logged["method"], "GET")
+        XCTAssertEqual(logged["client"], "127.0.0.1")
+        XCTAssertEqual(logged["route"], "-")
+        XCTAssertEqual(logged["upstream"], "-")
+        XCTAssertEqual(logged["request_id"], "-")
+        XCTAssertNotNil(logged["duration_ms"])
+        XCTAssertNotNil(logged["time"])
+    }
 }

@@ -1,5 +1,5 @@
 extension RequestIDConfig {
-    static let keys = ["enabled", "header", "generate"]
+    static let keys = ["enabled", "header", "generate", "trust_incoming"]
 
     static func read(from node: ConfigNode) -> RequestIDConfig? {
         guard let map = node.mapping(keys: keys) else {
@@ -9,6 +9,7 @@ extension RequestIDConfig {
         map.readOptional("enabled", into: &requestID.enabled) { $0.bool() }
         map.readOptional("header", into: &requestID.header, readHeaderName)
         map.readOptional("generate", into: &requestID.generate) { $0.bool() }
+        map.readOptional("trust_incoming", into: &requestID.trustIncoming) { $0.oneOf(IncomingRequestIDTrust.self) }
         return requestID
     }
 

@@ -38,10 +38,18 @@ struct ClientAddressResolver: Sendable {
     /// Nil when the connection is not from a trusted proxy or the header says nothing usable:
     /// the listener's own scheme stands, and the proxy overwrites whatever the client sent.
     func forwardedProto(_ session: ProxySession) -> String? {
-        guard !self.trustedProxies.isEmpty, let connectionClient = session.proxyProtocolSource ?? session.clientAddress,
-            let immediate = IPAddress(connectionClient), self.trustedProxies.contains(immediate)
-        else { return nil }
+        guard self.isFromTrustedProxy(session) else { return nil }
         return Self.forwardedProto(session.request.headers[Self.forwardedProtoHeader])
+    }
+
+    /// Whether the request's headers were written by a trusted proxy: the PROXY protocol
+    /// source, else the TCP peer, is in `trusted_proxies`. (Behind a trusted L4 balancer
+    /// speaking PROXY protocol the headers are the client's own, so the source counts.)
+    func isFromTrustedProxy(_ session: ProxySession) -> Bool {
+        guard !self.trustedProxies.isEmpty, let connectionClient = session.proxyProtocolSource ?? session.clientAddress,
+            let immediate = IPAddress(connectionClient)
+        else { return false }
+        return self.trustedProxies.contains(immediate)
     }
 
     static let forwardedProtoHeader = "X-Forwarded-Proto"

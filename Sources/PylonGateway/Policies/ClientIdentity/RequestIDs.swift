@@ -6,20 +6,34 @@ struct RequestIDs: Sendable {
     let header: String
     /// Whether a request without a well-formed ID gets a new one.
     let generates: Bool
+    /// Whose incoming ID is kept.
+    let trustIncoming: IncomingRequestIDTrust
     let generator: RequestIDGenerator
 
     init(_ config: RequestIDConfig, generator: RequestIDGenerator = RequestIDGenerator()) {
         self.header = config.header
         self.generates = config.generate
+        self.trustIncoming = config.trustIncoming
         self.generator = generator
     }
 
-    /// The incoming ID if there is exactly one and it is well-formed; else a new one (or
+    /// The incoming ID if the sender may set it (`fromTrustedProxy` is asked only under
+    /// `trusted_proxies`), there is exactly one and it is well-formed; else a new one (or
     /// nil when IDs are not generated).
-    func requestID(for headers: HTTPHeaders) -> String? {
-        let values = headers[self.header]
-        if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
+    func requestID(for headers: HTTPHeaders, fromTrustedProxy: @autoclosure () -> Bool) -> String? {
+        if self.keepsIncoming(fromTrustedProxy: fromTrustedProxy) {
+            let values = headers[self.header]
+            if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
+        }
         return self.generates ? self.generator.next() : nil
+    }
+
+    private func keepsIncoming(fromTrustedProxy: () -> Bool) -> Bool {
+        switch self.trustIncoming {
+        case .always: true
+        case .trustedProxies: fromTrustedProxy()
+        case .never: false
+        }
     }
 
     /// An ID is passed on only if it can do no harm in a header, a log line or a URL: 1-128

@@ -3,8 +3,9 @@ import XCTest
 
 @testable import PylonGateway
 
-/// Request IDs: a well-formed incoming ID is kept, anything else replaced (or dropped when
-/// IDs are not generated); generated IDs are UUID v4 text and do not repeat.
+/// Request IDs: a well-formed incoming ID from a sender `trust_incoming` believes is kept,
+/// anything else replaced (or dropped when IDs are not generated); generated IDs are UUID
+/// v4 text and do not repeat.
 final class RequestIDTests: XCTestCase {
     private let ids = RequestIDs(RequestIDConfig())
 
@@ -18,22 +19,51 @@ final class RequestIDTests: XCTestCase {
     }
 
     func testIncomingIDIsKeptOnlyWhenWellFormedAndSingle() {
-        XCTAssertEqual(ids.requestID(for: ["X-Request-Id": "abc-123"]), "abc-123")
-        XCTAssertEqual(ids.requestID(for: ["x-request-id": "abc-123"]), "abc-123", "the header name ignores case")
+        XCTAssertEqual(ids.requestID(for: ["X-Request-Id": "abc-123"], fromTrustedProxy: true), "abc-123")
+        XCTAssertEqual(ids.requestID(for: ["x-request-id": "abc-123"], fromTrustedProxy: true), "abc-123", "the header name ignores case")
         for headers: HTTPHeaders in [
             [:], ["X-Request-Id": "has space"], ["X-Request-Id": String(repeating: "x", count: 129)],
             HTTPHeaders([("X-Request-Id", "a"), ("X-Request-Id", "b")]),
         ] {
-            let id = ids.requestID(for: headers)
+            let id = ids.requestID(for: headers, fromTrustedProxy: true)
             XCTAssertNotNil(id.flatMap(Self.uuidV4), "replaced by a generated ID: \(headers) → \(id ?? "nil")")
         }
     }
 
+    func testByDefaultOnlyATrustedProxysIDIsKept() {
+        XCTAssertEqual(ids.trustIncoming, .trustedProxies)
+        XCTAssertEqual(ids.requestID(for: ["X-Request-Id": "from-proxy"], fromTrustedProxy: true), "from-proxy")
+        let id = ids.requestID(for: ["X-Request-Id": "from-anyone"], fromTrustedProxy: false)
+        XCTAssertNotNil(id.flatMap(Self.uuidV4), "an untrusted client's ID is replaced: \(id ?? "nil")")
+    }
+
+    func testTrustIncomingAlwaysAndNever() {
+        let always = RequestIDs(RequestIDConfig(trustIncoming: .always))
+        XCTAssertEqual(always.requestID(for: ["X-Request-Id": "abc"], fromTrustedProxy: false), "abc")
+        let never = RequestIDs(RequestIDConfig(trustIncoming: .never))
+        let id = never.requestID(for: ["X-Request-Id": "abc"], fromTrustedProxy: true)
+        XCTAssertNotNil(id.flatMap(Self.uuidV4), "not even a trusted proxy's ID is kept: \(id ?? "nil")")
+    }
+
+    func testTrustIsAskedOnlyWhenItMatters() {
+        var asked = 0
+        func trusted() -> Bool {
+            asked += 1
+            return true
+        }
+        _ = RequestIDs(RequestIDConfig(trustIncoming: .always)).requestID(for: ["X-Request-Id": "a"], fromTrustedProxy: trusted())
+        _ = RequestIDs(RequestIDConfig(trustIncoming: .never)).requestID(for: ["X-Request-Id": "a"], fromTrustedProxy: trusted())
+        XCTAssertEqual(asked, 0)
+        _ = ids.requestID(for: ["X-Request-Id": "a"], fromTrustedProxy: trusted())
+        XCTAssertEqual(asked, 1)
+    }
+
     func testWithoutGenerateOnlyAWellFormedIDIsPassedOn() {
         let passing = RequestIDs(RequestIDConfig(generate: false))
-        XCTAssertEqual(passing.requestID(for: ["X-Request-Id": "abc"]), "abc")
-        XCTAssertNil(passing.requestID(for: [:]))
-        XCTAssertNil(passing.requestID(for: ["X-Request-Id": "bad id"]))
+        XCTAssertEqual(passing.requestID(for: ["X-Request-Id": "abc"], fromTrustedProxy: true), "abc")
+        XCTAssertNil(passing.requestID(for: [:], fromTrustedProxy: true))
+        XCTAssertNil(passing.requestID(for: ["X-Request-Id": "bad id"], fromTrustedProxy: true))
+        XCTAssertNil(passing.requestID(for: ["X-Request-Id": "abc"], fromTrustedProxy: false), "an untrusted ID is dropped")
         var headers: HTTPHeaders = ["X-Request-Id": "bad id", "Other": "1"]
         passing.write(nil, to: &headers)
         XCTAssertEqual(headers["X-Request-Id"], [], "a malformed ID is not passed on")
