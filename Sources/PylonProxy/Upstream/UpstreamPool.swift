@@ -38,15 +38,22 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        let key = connection.poolKey
-        if self.idle[key, default: []].count >= connection.maxIdleConnections {
+        // One lookup for the check and the append, the list edited in place.
+        let pooled = Self.append(connection, to: &self.idle[connection.poolKey, default: []])
+        guard pooled else {
             connection.close()
             return
         }
-        self.idle[key, default: []].append(connection)
         let deadline = NIODeadline.now() + connection.idleTimeout
         connection.idleDeadline = deadline
         if connection.idleTimer == nil { self.scheduleIdleExpiry(connection, at: deadline) }
+    }
+
+    /// Appends `connection` to `list` unless the peer's idle limit is reached.
+    private static func append(_ connection: UpstreamConnection, to list: inout [UpstreamConnection]) -> Bool {
+        guard list.count < connection.maxIdleConnections else { return false }
+        list.append(connection)
+        return true
     }
 
     /// One timer per connection, left running while the connection goes in and out of
