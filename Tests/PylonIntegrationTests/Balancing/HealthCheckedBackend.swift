@@ -63,19 +63,10 @@ struct HealthCheckedBackend {
 extension IntegrationTestCase {
     /// Starts a `HealthCheckedBackend` on `port` (0: any free port) and waits until it accepts.
     func startHealthCheckedBackend(name: String, port: Int = 0, healthStatus: Int = 200) throws -> HealthCheckedBackend {
-        let scriptPath = "\(try testDirectory())/health-checked-backend.py"
-        if !FileManager.default.fileExists(atPath: scriptPath) {
-            try Data(HealthCheckedBackend.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        }
-        let process = try startProcess(
-            executable: "python3", arguments: ["-u", scriptPath, name, String(port), String(healthStatus)], label: "python-\(name)"
+        let (process, boundPort) = try self.startPythonServer(
+            HealthCheckedBackend.script, file: "health-checked-backend.py", arguments: [name, String(port), String(healthStatus)],
+            label: "python-\(name)"
         )
-        try process.waitForLog(containing: "listening on ", timeout: 10)
-        let line = process.stdoutText().split(whereSeparator: \.isNewline).first { $0.hasPrefix("listening on ") } ?? ""
-        guard let boundPort = Int(line.dropFirst("listening on ".count)) else {
-            throw PylonProcessError.logNotSeen("listening on <port>", process: process.description, exit: process.exitStatus, logs: process.logTail())
-        }
-        try process.waitUntilAccepting(port: boundPort)
         return HealthCheckedBackend(name: name, port: boundPort, process: process)
     }
 }

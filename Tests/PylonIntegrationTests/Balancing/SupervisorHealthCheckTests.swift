@@ -78,19 +78,11 @@ final class SupervisorHealthCheckTests: SupervisorTestCase {
               - {path_prefix: /, upstream: api}
 
             """)
-        let controlSocket = "\(try testDirectory())/control-\(workers).sock"
-        let executable = try binary
-        let master = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", String(workers), "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon-\(workers)"
+        let gateway = try startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: workers,
+            controlSocket: "\(try testDirectory())/control-\(workers).sock", label: "pylon-\(workers)"
         )
-        let gateway = SupervisedGateway(
-            process: master, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
-        )
-        try master.waitUntilAccepting(port: port)
-        try master.waitForLog(containing: "generation ready; serving")
-        XCTAssertEqual(gateway.workers.count, workers, master.logTail())
+        XCTAssertEqual(gateway.workers.count, workers, gateway.process.logTail())
         return (gateway, backend)
     }
 }

@@ -25,18 +25,8 @@ final class SupervisorLoadReleaseTests: SupervisorTestCase {
               - {path_prefix: /, upstream: api}
 
             """)
-        let controlSocket = "\(try testDirectory())/control.sock"
-        let executable = try binary
-        let master = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", "1", "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon"
-        )
-        let gateway = SupervisedGateway(
-            process: master, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
-        )
-        try master.waitUntilAccepting(port: port)
-        try master.waitForLog(containing: "generation ready; serving")
+        let gateway = try startSupervised(config: config, port: port, metricsPort: metricsPort, workers: 1)
+        let master = gateway.process
         let worker = try XCTUnwrap(gateway.workers.first, master.logTail())
 
         // One request held on whichever target it lands on: from then on least connections

@@ -30,17 +30,10 @@ final class SupervisorHTTP2ReloadTests: SupervisorTestCase {
             """,
             named: "pylon.yaml"
         )
-        let controlSocket = "\(try testDirectory())/control.sock"
-        let process = try startProcess(
-            executable: try binary,
-            arguments: ["run", "-c", config, "--workers", "2", "--control-socket", controlSocket, "--ready-timeout", "10"],
-            environment: ["PYLON_LOG_LEVEL": "debug"], label: "pylon"
+        let gateway = try startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: 2, environment: ["PYLON_LOG_LEVEL": "debug"]
         )
-        let gateway = SupervisedGateway(
-            process: process, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: try binary
-        )
-        try process.waitUntilAccepting(port: port)
-        try process.waitForLog(containing: "generation ready; serving")
+        let process = gateway.process
 
         let reloads = NIOLockedValueBox<[Int32]>([])
         Thread.detachNewThread {

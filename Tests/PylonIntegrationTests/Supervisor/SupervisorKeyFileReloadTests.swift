@@ -24,19 +24,9 @@ final class SupervisorKeyFileReloadTests: SupervisorTestCase {
               - {path_prefix: /, upstream: default, auth: {api_key: {keys_file: keys.txt}}}
 
             """, named: "pylon.yaml")
-        let controlSocket = "\(directory)/control.sock"
-        let executable = try binary
-        let process = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", "1", "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon"
+        let gateway = try startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: 1, controlSocket: "\(directory)/control.sock"
         )
-        let gateway = SupervisedGateway(
-            process: process, configPath: config, port: port, metricsPort: metricsPort,
-            controlSocket: controlSocket, binary: executable
-        )
-        try process.waitUntilAccepting(port: port)
-        try process.waitForLog(containing: "generation ready; serving")
         func status(key: String) throws -> Int {
             try Curl.run(gateway.url + "/", headers: [("X-API-Key", key)], maxTime: 5).status
         }

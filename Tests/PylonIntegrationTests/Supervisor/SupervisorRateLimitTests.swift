@@ -13,18 +13,7 @@ final class SupervisorRateLimitTests: SupervisorTestCase {
         let metricsPort = try freePort()
         let yaml = gatewayYAML(port: port, metricsPort: metricsPort, backend: backend) + "rate_limit: \(rateLimit)\n"
         let config = try writeConfig(yaml, named: "pylon.yaml")
-        let controlSocket = "\(try testDirectory())/control.sock"
-        let executable = try binary
-        let process = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", String(workers), "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon"
-        )
-        let gateway = SupervisedGateway(
-            process: process, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
-        )
-        try process.waitUntilAccepting(port: port)
-        try process.waitForLog(containing: "generation ready; serving")
+        let gateway = try startSupervised(config: config, port: port, metricsPort: metricsPort, workers: workers)
         XCTAssertTrue(waitUntil(timeout: 5) { gateway.workers.count == workers }, "\(gateway.workers)")
         return gateway
     }

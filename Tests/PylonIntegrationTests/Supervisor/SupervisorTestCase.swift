@@ -89,12 +89,24 @@ class SupervisorTestCase: IntegrationTestCase {
         let port = try freePort()
         let metricsPort = try freePort()
         let config = try writeConfig(gatewayYAML(port: port, metricsPort: metricsPort, backend: backend, drainTimeout: drainTimeout), named: "pylon.yaml")
-        let controlSocket = "\(try testDirectory())/control.sock"
+        return try self.startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: workers, binary: binary, environment: environment,
+            extraArguments: extraArguments
+        )
+    }
+
+    /// Starts a master on the config file `config` (whose listener is `port`) and waits until
+    /// its first generation serves. `controlSocket`: a path of the test's own by default.
+    func startSupervised(
+        config: String, port: Int, metricsPort: Int, workers: Int, controlSocket: String? = nil, binary: String? = nil,
+        environment: [String: String] = [:], extraArguments: [String] = [], label: String = "pylon"
+    ) throws -> SupervisedGateway {
+        let controlSocket = try controlSocket ?? "\(testDirectory())/control.sock"
         let executable = try binary ?? self.binary
         let process = try startProcess(
             executable: executable,
             arguments: ["run", "-c", config, "--workers", String(workers), "--control-socket", controlSocket, "--ready-timeout", "10"] + extraArguments,
-            environment: environment, label: "pylon"
+            environment: environment, label: label
         )
         let gateway = SupervisedGateway(process: process, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable)
         try process.waitUntilAccepting(port: port)

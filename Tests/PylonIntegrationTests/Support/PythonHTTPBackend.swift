@@ -54,15 +54,26 @@ struct PythonHTTPBackend: Sendable {
 extension IntegrationTestCase {
     /// Starts a `PythonHTTPBackend` and waits until it accepts connections.
     func startPythonBackend(name: String = "python", python: String = "python3") throws -> PythonHTTPBackend {
-        let scriptPath = "\(try testDirectory())/python-backend.py"
-        try Data(PythonHTTPBackend.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        let process = try startProcess(executable: python, arguments: ["-u", scriptPath, name], label: "python-\(name)")
+        let (process, port) = try self.startPythonServer(
+            PythonHTTPBackend.script, file: "python-backend.py", arguments: [name], python: python, label: "python-\(name)"
+        )
+        return PythonHTTPBackend(name: name, port: port, process: process)
+    }
+
+    /// Runs `script` (a Python server that prints `listening on <port>` once it listens)
+    /// and waits until it accepts connections on that port.
+    func startPythonServer(
+        _ script: String, file: String, arguments: [String] = [], python: String = "python3", label: String
+    ) throws -> (process: PylonProcess, port: Int) {
+        let scriptPath = "\(try testDirectory())/\(file)"
+        try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        let process = try startProcess(executable: python, arguments: ["-u", scriptPath] + arguments, label: label)
         try process.waitForLog(containing: "listening on ", timeout: 10)
         let line = process.stdoutText().split(whereSeparator: \.isNewline).first { $0.hasPrefix("listening on ") } ?? ""
         guard let port = Int(line.dropFirst("listening on ".count)) else {
             throw PylonProcessError.logNotSeen("listening on <port>", process: process.description, exit: process.exitStatus, logs: process.logTail())
         }
         try process.waitUntilAccepting(port: port)
-        return PythonHTTPBackend(name: name, port: port, process: process)
+        return (process, port)
     }
 }

@@ -87,15 +87,7 @@ struct TrailerEchoBackend: Sendable {
 extension IntegrationTestCase {
     /// Starts a `TrailerEchoBackend` and waits until it accepts connections.
     func startTrailerEchoBackend() throws -> TrailerEchoBackend {
-        let scriptPath = "\(try testDirectory())/trailer-echo-backend.py"
-        try Data(TrailerEchoBackend.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        let process = try startProcess(executable: "python3", arguments: ["-u", scriptPath], label: "trailer-echo")
-        try process.waitForLog(containing: "listening on ", timeout: 10)
-        let line = process.stdoutText().split(whereSeparator: \.isNewline).first { $0.hasPrefix("listening on ") } ?? ""
-        guard let port = Int(line.dropFirst("listening on ".count)) else {
-            throw PylonProcessError.logNotSeen("listening on <port>", process: process.description, exit: process.exitStatus, logs: process.logTail())
-        }
-        try process.waitUntilAccepting(port: port)
+        let (process, port) = try self.startPythonServer(TrailerEchoBackend.script, file: "trailer-echo-backend.py", label: "trailer-echo")
         return TrailerEchoBackend(port: port, process: process)
     }
 }

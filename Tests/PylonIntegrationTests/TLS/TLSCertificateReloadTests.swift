@@ -41,18 +41,9 @@ final class TLSCertificateReloadTests: SupervisorTestCase {
             """,
             named: "pylon.yaml"
         )
-        let controlSocket = "\(directory)/control.sock"
-        let executable = try binary
-        let process = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", "2", "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon"
+        let gateway = try startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: 2, controlSocket: "\(directory)/control.sock"
         )
-        let gateway = SupervisedGateway(
-            process: process, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
-        )
-        try process.waitUntilAccepting(port: port)
-        try process.waitForLog(containing: "generation ready; serving")
         return Setup(gateway: gateway, authority: authority, certificatePath: certificatePath, keyPath: keyPath)
     }
 

@@ -30,17 +30,8 @@ final class TLSSessionResumptionTests: SupervisorTestCase {
 
             """.utf8
         ).write(to: URL(fileURLWithPath: config))
-        let controlSocket = "\(directory)/control.sock"
-        let executable = try binary
-        let process = try startProcess(
-            executable: executable,
-            arguments: ["run", "-c", config, "--workers", String(workers), "--control-socket", controlSocket, "--ready-timeout", "10"],
-            label: "pylon"
-        )
-        try process.waitUntilAccepting(port: port)
-        try process.waitForLog(containing: "generation ready; serving")
-        return SupervisedGateway(
-            process: process, configPath: config, port: port, metricsPort: metricsPort, controlSocket: controlSocket, binary: executable
+        return try startSupervised(
+            config: config, port: port, metricsPort: metricsPort, workers: workers, controlSocket: "\(directory)/control.sock"
         )
     }
 
