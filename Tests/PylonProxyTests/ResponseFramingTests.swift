@@ -163,6 +163,18 @@ final class ResponseHeadWriterTests: XCTestCase {
         XCTAssertEqual(self.written(HTTPResponseHead(version: .http1_1, status: .noContent)), "HTTP/1.1 204 No Content\r\n\r\n")
     }
 
+    func testALargeHeadIsWrittenWholeAfterWhatTheBufferHeld() {
+        var fields = HTTPHeaders()
+        for i in 0..<60 { fields.add(name: "X-Field-\(i)", value: String(repeating: "v", count: i * 7)) }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: 299, reasonPhrase: "Fine Indeed"), headers: fields)
+        var buffer = ByteBuffer(string: "before")
+        ResponseHeadWriter.write(head, framing: .contentLength(123_456_789), connection: .close, into: &buffer)
+        var expected = "beforeHTTP/1.1 299 Fine Indeed\r\n"
+        for i in 0..<60 { expected += "X-Field-\(i): \(String(repeating: "v", count: i * 7))\r\n" }
+        expected += "Content-Length: 123456789\r\nConnection: close\r\n\r\n"
+        XCTAssertEqual(String(buffer: buffer), expected)
+    }
+
     func testStatusCodesAreWrittenAsThreeDigits() {
         XCTAssertEqual(self.written(HTTPResponseHead(version: .http1_1, status: .continue)), "HTTP/1.1 100 Continue\r\n\r\n")
         XCTAssertEqual(

@@ -34,9 +34,12 @@ enum ResponseHeadWriter {
 
     /// Writes `head` as it stands (an interim response's) into one buffer.
     static func write(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
-        Self.writeStatusLine(head, into: &buffer)
-        Self.writeFields(head.headers, into: &buffer)
-        buffer.writeStaticString("\r\n")
+        let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 2
+        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+            Self.writeStatusLine(head, into: &writer)
+            writer.appendFields(head.headers)
+            writer.append("\r\n")
+        }
     }
 
     /// Writes `head` with the framing fields `framing` calls for and, when given, Pylon's
@@ -47,71 +50,65 @@ enum ResponseHeadWriter {
     static func write(
         _ head: HTTPResponseHead, framing: ResponseFraming, connection: ConnectionField?, into buffer: inout ByteBuffer
     ) {
-        Self.writeStatusLine(head, into: &buffer)
-        // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and 204
-        // carry none.
-        let keepsContentLength = framing == .none && head.status.code >= 200 && head.status.code != 204
-        for (name, value) in head.headers {
-            switch name.utf8.count {
-            case 14 where name.isFieldName("content-length"):
-                if !keepsContentLength { continue }
-            case 17 where name.isFieldName("transfer-encoding"):
-                continue
-            case 10 where connection != nil && name.isFieldName("connection"):
-                continue
-            default:
+        // The head's own fields, at most one framing line ("Content-Length: " and 19
+        // digits) and one Connection line, and the empty line.
+        let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 37 + 24 + 2
+        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+            Self.writeStatusLine(head, into: &writer)
+            // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and
+            // 204 carry none.
+            let keepsContentLength = framing == .none && head.status.code >= 200 && head.status.code != 204
+            for (name, value) in head.headers {
+                switch name.utf8.count {
+                case 14 where name.isFieldName("content-length"):
+                    if !keepsContentLength { continue }
+                case 17 where name.isFieldName("transfer-encoding"):
+                    continue
+                case 10 where connection != nil && name.isFieldName("connection"):
+                    continue
+                default:
+                    break
+                }
+                writer.appendField(name, value)
+            }
+            switch framing {
+            case .contentLength(let length):
+                writer.append("Content-Length: ")
+                writer.appendDecimal(length)
+                writer.append("\r\n")
+            case .chunked:
+                writer.append("Transfer-Encoding: chunked\r\n")
+            case .none, .closeDelimited:
                 break
             }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+            switch connection {
+            case .close: writer.append("Connection: close\r\n")
+            case .keepAlive: writer.append("Connection: keep-alive\r\n")
+            case nil: break
+            }
+            writer.append("\r\n")
         }
-        switch framing {
-        case .contentLength(let length):
-            buffer.writeStaticString("Content-Length: ")
-            Self.writeDecimal(length, into: &buffer)
-            buffer.writeStaticString("\r\n")
-        case .chunked:
-            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-        case .none, .closeDelimited:
-            break
-        }
-        switch connection {
-        case .close: buffer.writeStaticString("Connection: close\r\n")
-        case .keepAlive: buffer.writeStaticString("Connection: keep-alive\r\n")
-        case nil: break
-        }
-        buffer.writeStaticString("\r\n")
     }
 
-    private static func writeStatusLine(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+    private static func statusLineByteCount(_ head: HTTPResponseHead) -> Int {
+        "HTTP/1.1 200 ".utf8.count + head.status.reasonPhrase.utf8.count + 2
+    }
+
+    private static func writeStatusLine(_ head: HTTPResponseHead, into writer: inout HeadBytesWriter) {
+        writer.append(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
         let code = head.status.code
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
-    }
-
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        guard value >= 10 else {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        Self.writeDecimal(value / 10, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
+        writer.append(byte: UInt8(ascii: "0") + UInt8(code / 100))
+        writer.append(byte: UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        writer.append(byte: UInt8(ascii: "0") + UInt8(code % 10))
+        writer.append(byte: UInt8(ascii: " "))
+        writer.append(head.status.reasonPhrase)
+        writer.append("\r\n")
     }
 
     /// Writes `fields` as field lines (`name: value` CRLF each): a head's or a trailer section's.
     static func writeFields(_ fields: HTTPHeaders, into buffer: inout ByteBuffer) {
-        for (name, value) in fields {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        HeadBytesWriter.write(into: &buffer, reserving: HeadBytesWriter.byteCount(of: fields)) { writer in
+            writer.appendFields(fields)
         }
     }
 

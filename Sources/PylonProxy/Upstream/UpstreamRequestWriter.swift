@@ -10,19 +10,23 @@ struct UpstreamRequestWriter {
 
     /// Writes `head` into one buffer and remembers whether its body is chunked.
     mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        buffer.writeString(head.method.rawValue)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.uri)
-        buffer.writeStaticString(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         var chunked = false
-        for (name, value) in head.headers
-        where name.isFieldName("transfer-encoding") {
+        for (name, value) in head.headers where name.isFieldName("transfer-encoding") {
             chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
         }
-        ResponseHeadWriter.writeFields(head.headers, into: &buffer)
-        buffer.writeStaticString("\r\n")
         self.isChunked = chunked
+        let method = head.method.rawValue
+        let size = method.utf8.count + 1 + head.uri.utf8.count + " HTTP/1.1\r\n".utf8.count
+            + HeadBytesWriter.byteCount(of: head.headers) + 2
+        var buffer = allocator.buffer(capacity: size)
+        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+            writer.append(method)
+            writer.append(byte: UInt8(ascii: " "))
+            writer.append(head.uri)
+            writer.append(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
+            writer.appendFields(head.headers)
+            writer.append("\r\n")
+        }
         return buffer
     }
 
