@@ -66,7 +66,7 @@ final class ResponseFramingTests: XCTestCase {
     ) -> [String] {
         var buffer = ByteBuffer()
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(pairs))
-        ResponseHeadWriter.write(head, framing: framing, connection: connection, into: &buffer)
+        ResponseHeadWriter.write(head, version: .http1_1, framing: framing, connection: connection, into: &buffer)
         let lines = String(buffer: buffer).components(separatedBy: "\r\n")
         XCTAssertEqual(lines.suffix(2), ["", ""], "the head ends with one empty line")
         return Array(lines.dropFirst().dropLast(2))
@@ -168,7 +168,7 @@ final class ResponseHeadWriterTests: XCTestCase {
         for i in 0..<60 { fields.add(name: "X-Field-\(i)", value: String(repeating: "v", count: i * 7)) }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: 299, reasonPhrase: "Fine Indeed"), headers: fields)
         var buffer = ByteBuffer(string: "before")
-        ResponseHeadWriter.write(head, framing: .contentLength(123_456_789), connection: .close, into: &buffer)
+        ResponseHeadWriter.write(head, version: head.version, framing: .contentLength(123_456_789), connection: .close, into: &buffer)
         var expected = "beforeHTTP/1.1 299 Fine Indeed\r\n"
         for i in 0..<60 { expected += "X-Field-\(i): \(String(repeating: "v", count: i * 7))\r\n" }
         expected += "Content-Length: 123456789\r\nConnection: close\r\n\r\n"

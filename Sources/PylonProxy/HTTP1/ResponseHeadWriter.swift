@@ -36,7 +36,7 @@ enum ResponseHeadWriter {
     static func write(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
         let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 2
         HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
-            Self.writeStatusLine(head, into: &writer)
+            Self.writeStatusLine(head.status, version: head.version, into: &writer)
             writer.appendFields(head.headers)
             writer.append("\r\n")
         }
@@ -48,13 +48,14 @@ enum ResponseHeadWriter {
     /// serialising rather than by editing the fields first, which costs a scan and a copy
     /// of them per field changed.
     static func write(
-        _ head: HTTPResponseHead, framing: ResponseFraming, connection: ConnectionField?, into buffer: inout ByteBuffer
+        _ head: HTTPResponseHead, version: HTTPVersion, framing: ResponseFraming, connection: ConnectionField?,
+        into buffer: inout ByteBuffer
     ) {
         // The head's own fields, at most one framing line ("Content-Length: " and 19
         // digits) and one Connection line, and the empty line.
         let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 37 + 24 + 2
         HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
-            Self.writeStatusLine(head, into: &writer)
+            Self.writeStatusLine(head.status, version: version, into: &writer)
             // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and
             // 204 carry none.
             let keepsContentLength = framing == .none && head.status.code >= 200 && head.status.code != 204
@@ -94,14 +95,14 @@ enum ResponseHeadWriter {
         "HTTP/1.1 200 ".utf8.count + head.status.reasonPhrase.utf8.count + 2
     }
 
-    private static func writeStatusLine(_ head: HTTPResponseHead, into writer: inout HeadBytesWriter) {
-        writer.append(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        let code = head.status.code
+    private static func writeStatusLine(_ status: HTTPResponseStatus, version: HTTPVersion, into writer: inout HeadBytesWriter) {
+        writer.append(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        let code = status.code
         writer.append(byte: UInt8(ascii: "0") + UInt8(code / 100))
         writer.append(byte: UInt8(ascii: "0") + UInt8(code / 10 % 10))
         writer.append(byte: UInt8(ascii: "0") + UInt8(code % 10))
         writer.append(byte: UInt8(ascii: " "))
-        writer.append(head.status.reasonPhrase)
+        writer.append(status.reasonPhrase)
         writer.append("\r\n")
     }
 

@@ -8,13 +8,13 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
 
     // MARK: UpstreamResponseSink
 
-    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead, contentLength: Int?) {
+    func upstreamResponseHead(_ upstreamHead: consuming HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange, !exchange.responseStarted else { return }
         // Interim responses are not relayed: the request was sent whole or is streaming already.
         guard upstreamHead.status.code >= 200 else { return }
         var head = upstreamHead
         if self.configuration.forwarding.via {
-            UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)
+            UpstreamRequestHead.appendVia(receivedWith: head.version, self.configuration.forwarding, to: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
         do {

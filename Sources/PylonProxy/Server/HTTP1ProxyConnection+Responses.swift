@@ -3,14 +3,15 @@ import NIOHTTP1
 
 /// Writing responses to the client and ending requests and connections.
 extension HTTP1ProxyConnection {
-    func writeHead(_ head: inout HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
         if self.draining { exchange.closeAfterResponse = true }
         if framing == .closeDelimited { exchange.closeAfterResponse = true }
-        head.version = exchange.session.request.version.minor == 0 ? .http1_0 : .http1_1
+        // Written with the client's version; setting it on the head would copy its storage.
+        let version: HTTPVersion = exchange.session.request.version.minor == 0 ? .http1_0 : .http1_1
         let connection: ResponseHeadWriter.ConnectionField?
         if exchange.closeAfterResponse {
             connection = .close
-        } else if head.version.minor == 0 {
+        } else if version.minor == 0 {
             connection = .keepAlive
         } else {
             connection = nil
@@ -19,7 +20,7 @@ extension HTTP1ProxyConnection {
         var capacity = 256
         if case .contentLength(let length) = framing, length <= Self.heldBodyLimit { capacity += length }
         var buffer = self.context.channel.allocator.buffer(capacity: capacity)
-        ResponseHeadWriter.write(head, framing: framing, connection: connection, into: &buffer)
+        ResponseHeadWriter.write(head, version: version, framing: framing, connection: connection, into: &buffer)
         self.releaseHeldResponse()
         self.heldResponse = buffer
         exchange.response = .streaming(framing)
@@ -115,7 +116,7 @@ extension HTTP1ProxyConnection {
             clientVersion: exchange.session.request.version,
             contentLength: response.body.readableBytes
         )
-        self.writeHead(&head, framing: framing, exchange)
+        self.writeHead(head, framing: framing, exchange)
         if response.body.readableBytes > 0 { self.writeBody(response.body, framing: framing, exchange) }
         self.endResponse(framing: framing, exchange)
     }

@@ -6,7 +6,7 @@ import NIOHTTP1
 extension HTTP1ProxyConnection: UpstreamRequestSender {
     var clientIsWritable: Bool { self.context.channel.isWritable }
 
-    func upstreamResponseHead(_ upstreamHead: HTTPResponseHead, contentLength: Int?) {
+    func upstreamResponseHead(_ upstreamHead: consuming HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange else { return }
         let code = upstreamHead.status.code
         if code < 200 {
@@ -25,10 +25,10 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             self.writeToClient(buffer)
             return
         }
-        var head = upstreamHead
+        var head = consume upstreamHead
         if self.configuration.forwarding.via {
             // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
-            UpstreamRequestHead.appendVia(receivedWith: upstreamHead.version, self.configuration.forwarding, to: &head.headers)
+            UpstreamRequestHead.appendVia(receivedWith: head.version, self.configuration.forwarding, to: &head.headers)
         }
         self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
         do {
@@ -46,7 +46,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             clientVersion: exchange.session.request.version,
             contentLength: contentLength
         )
-        self.writeHead(&head, framing: framing, exchange)
+        self.writeHead(head, framing: framing, exchange)
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {

@@ -129,7 +129,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.exchange?.upstreamConnection?.flush()
         self.flushResponse()
         if self.input.readableBytes == 0 {
-            self.input.clear()
+            // Let go of the read buffer rather than clearing it: clearing a buffer whose
+            // storage is shared (with NIO's receive buffer pool, or a body piece still on
+            // its way upstream) allocates new storage, and the next read replaces it anyway.
+            self.input = ByteBuffer()
         } else if self.input.readerIndex > 64 * 1024 {
             self.input.discardReadBytes()
         }

@@ -178,7 +178,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             unparsed.writeBuffer(&input)
             input = unparsed
         }
-        while true {
+        reading: while true {
             let event: HTTP1ResponseParser.Event?
             do {
                 event = try self.parser.next(&input)
@@ -186,14 +186,17 @@ final class UpstreamConnection: ChannelDuplexHandler {
                 self.fail(ProxyError(.upstreamProtocol, "upstream \(self.peerAddress.ipAddressAndPort): \(error.reason)"))
                 return
             }
-            guard let event else { break }
-            switch event {
-            case .head(let head):
+            // Consumed, so the sink holds the only reference to a head and the filters that
+            // edit its fields do not copy them first.
+            switch consume event {
+            case nil:
+                break reading
+            case .head(let head)?:
                 if head.status.code >= 200 { self.upstreamKeepsAlive = self.parser.lastHeadKeepsAlive }
-                sink.upstreamResponseHead(head, contentLength: self.parser.lastHeadContentLength)
-            case .body(let body):
+                sink.upstreamResponseHead(consume head, contentLength: self.parser.lastHeadContentLength)
+            case .body(let body)?:
                 sink.upstreamResponseBody(body)
-            case .end(let trailers):
+            case .end(let trailers)?:
                 // Bytes after the end were sent out of turn: the connection cannot be reused.
                 self.finishResponse(sink, trailers: trailers, outOfStep: input.readableBytes > 0)
                 return

@@ -9,7 +9,9 @@ import NIOSSL
 /// only ever use upstream connections of the same loop, so no request hops threads.
 final class UpstreamPool {
     let eventLoop: any EventLoop
-    private var idle: [UpstreamPoolKey: [UpstreamConnection]] = [:]
+    /// A reference per peer, so the hot path only ever reads the dictionary: editing a
+    /// value in place goes through a modify coroutine that allocates its frame.
+    private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
     private let http2: HTTP2UpstreamPool
 
@@ -21,9 +23,8 @@ final class UpstreamPool {
 
     /// The most recently used idle connection to `peer`, if one is still open.
     func take(_ peer: HTTPPeer) -> UpstreamConnection? {
-        // Mutated in place: copying the list out of the dictionary and back would copy
-        // the whole array on every request.
-        while let connection = self.idle[peer.poolKey]?.popLast() {
+        guard let idle = self.idle[peer.poolKey] else { return nil }
+        while let connection = idle.connections.popLast() {
             connection.idleDeadline = nil
             if connection.state == .reusable, connection.channel?.isActive == true {
                 return connection
@@ -38,22 +39,21 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        // One lookup for the check and the append, the list edited in place.
-        let pooled = Self.append(connection, to: &self.idle[connection.poolKey, default: []])
-        guard pooled else {
+        let idle: IdleConnections
+        if let existing = self.idle[connection.poolKey] {
+            idle = existing
+        } else {
+            idle = IdleConnections()
+            self.idle[connection.poolKey] = idle
+        }
+        guard idle.connections.count < connection.maxIdleConnections else {
             connection.close()
             return
         }
+        idle.connections.append(connection)
         let deadline = NIODeadline.now() + connection.idleTimeout
         connection.idleDeadline = deadline
         if connection.idleTimer == nil { self.scheduleIdleExpiry(connection, at: deadline) }
-    }
-
-    /// Appends `connection` to `list` unless the peer's idle limit is reached.
-    private static func append(_ connection: UpstreamConnection, to list: inout [UpstreamConnection]) -> Bool {
-        guard list.count < connection.maxIdleConnections else { return false }
-        list.append(connection)
-        return true
     }
 
     /// One timer per connection, left running while the connection goes in and out of
@@ -91,8 +91,10 @@ final class UpstreamPool {
 
     private func remove(_ connection: UpstreamConnection) {
         connection.idleDeadline = nil
-        guard let index = self.idle[connection.poolKey]?.firstIndex(where: { $0 === connection }) else { return }
-        self.idle[connection.poolKey]?.remove(at: index)
+        guard let idle = self.idle[connection.poolKey],
+            let index = idle.connections.firstIndex(where: { $0 === connection })
+        else { return }
+        idle.connections.remove(at: index)
     }
 
     /// Opens a new connection to `peer` on this event loop; for a TLS peer, completes once
@@ -150,4 +152,9 @@ final class UpstreamPool {
         }
         return ProxyError(.connectFailed, "connect to \(peer) failed: \(error)")
     }
+}
+
+/// The idle connections to one peer, most recently used last.
+private final class IdleConnections {
+    var connections: [UpstreamConnection] = []
 }

@@ -65,7 +65,8 @@ enum UpstreamRequestHead {
             fields.append(("Transfer-Encoding", "chunked"))
         }
         head.headers = HTTPHeaders(fields)
-        head.version = .http1_1
+        // Setting the version copies the head's storage, shared with the client's request.
+        if head.version != .http1_1 { head.version = .http1_1 }
         if upstreamVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: session.request) }
         return head
     }
