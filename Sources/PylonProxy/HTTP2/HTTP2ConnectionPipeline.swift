@@ -33,7 +33,6 @@ enum HTTP2ConnectionPipeline {
             stream.eventLoop.makeCompletedFuture {
                 let (connection, pool) = shared.value
                 let sync = stream.pipeline.syncOperations
-                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(
                     HTTP2StreamProxy(
                         proxy: proxy,
