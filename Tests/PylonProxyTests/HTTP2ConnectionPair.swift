@@ -113,6 +113,8 @@ final class HTTP2ConnectionPair {
         var moved = true
         while moved {
             moved = false
+            // Tasks due now, such as the flush `HTTP2FlushCoalescer` holds to the end of a tick.
+            self.loop.run()
             while let bytes = try self.server.readOutbound(as: ByteBuffer.self) {
                 moved = true
                 if self.clientIsListening, self.client.isActive { try self.client.writeInbound(bytes) }

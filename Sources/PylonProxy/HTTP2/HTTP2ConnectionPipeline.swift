@@ -2,9 +2,10 @@ import Logging
 import NIOCore
 import NIOHTTP2
 
-/// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection:
-/// nio-http2's frame handler and stream multiplexer (with the listener's settings and limits,
-/// through `HTTP2ServerLimits`), the connection handler (client details every stream shares,
+/// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection: the
+/// flushes of each loop tick made one (`HTTP2FlushCoalescer`), nio-http2's frame handler and
+/// stream multiplexer (with the listener's settings and limits, through
+/// `HTTP2ServerLimits`), the connection handler (client details every stream shares,
 /// idle timeout, keep-alive PINGs, maximum age, the two-phase GOAWAY of a drain), and one
 /// `HTTP2StreamProxy` per stream.
 enum HTTP2ConnectionPipeline {
@@ -46,6 +47,7 @@ enum HTTP2ConnectionPipeline {
             }
         }
         let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTP2FlushCoalescer())
         try sync.addHandler(frameHandler)
         try sync.addHandler(connection)
     }
