@@ -31,19 +31,22 @@ enum HTTP2ConnectionPipeline {
             streamConfiguration: HTTP2ServerLimits.stream(http2),
             streamDelegate: connection.streamDelegate
         ) { stream in
-            stream.eventLoop.makeCompletedFuture {
-                let (connection, pool) = shared.value
-                let sync = stream.pipeline.syncOperations
-                try sync.addHandler(
-                    HTTP2StreamProxy(
-                        proxy: proxy,
-                        configuration: configuration,
-                        pool: pool,
-                        listenerName: listenerName,
-                        connection: connection,
-                        logger: logger
-                    )
-                )
+            let (connection, pool) = shared.value
+            let handler = HTTP2StreamProxy(
+                proxy: proxy,
+                configuration: configuration,
+                pool: pool,
+                listenerName: listenerName,
+                connection: connection,
+                logger: logger
+            )
+            // A future per stream only to say "done" would be an allocation per stream: the
+            // event loop keeps a succeeded one to hand out.
+            do {
+                try stream.pipeline.syncOperations.addHandler(handler)
+                return stream.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return stream.eventLoop.makeFailedFuture(error)
             }
         }
         let sync = channel.pipeline.syncOperations
