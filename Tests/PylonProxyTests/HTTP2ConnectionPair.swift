@@ -6,9 +6,10 @@ import NIOHTTP2
 @testable import PylonProxy
 
 /// An HTTP/2 server connection built as Pylon builds one (nio-http2 with the listener's
-/// settings and limits, then `HTTP2ClientConnection`) and a plain nio-http2 client, both on
-/// one `EmbeddedEventLoop`. The bytes between them move only in `exchange()`, so a test
-/// decides whether the client hears the server at all, and time moves only with `advance`.
+/// settings and limits, then `HTTP2ClientConnection`; perhaps Pylon's streams too) and a
+/// plain nio-http2 client, both on one `EmbeddedEventLoop`. The bytes between them move only
+/// in `exchange()`, so a test decides whether the client hears the server at all, and time
+/// moves only with `advance`.
 final class HTTP2ConnectionPair {
     /// Frames that reached the end of a pipeline, in order.
     final class FrameRecorder: ChannelInboundHandler {
@@ -51,7 +52,43 @@ final class HTTP2ConnectionPair {
     /// False: the server's bytes are dropped, as if the client had vanished.
     var clientIsListening = true
 
-    init(http2: HTTP2ServerConfiguration, idleTimeout: TimeAmount = .seconds(3600)) throws {
+    /// The server's streams are left to the test (`finishStream`).
+    convenience init(http2: HTTP2ServerConfiguration, idleTimeout: TimeAmount = .seconds(3600)) throws {
+        try self.init { server, loop, logger, streams in
+            let connection = HTTP2ClientConnection(logger: logger, idleTimeout: idleTimeout, http2: http2, eventLoop: loop)
+            let streams = NIOLoopBound(streams, eventLoop: loop)
+            let frameHandler = NIOHTTP2Handler(
+                mode: .server,
+                eventLoop: loop,
+                connectionConfiguration: HTTP2ServerLimits.connection(http2, parserLimits: HTTP1RequestParser.Limits()),
+                streamConfiguration: HTTP2ServerLimits.stream(http2),
+                streamDelegate: connection.streamDelegate
+            ) { stream in
+                streams.value.channels.append(stream)
+                return stream.eventLoop.makeSucceededVoidFuture()
+            }
+            try server.pipeline.syncOperations.addHandler(frameHandler)
+            try server.pipeline.syncOperations.addHandler(connection)
+        }
+    }
+
+    /// The server is Pylon's whole HTTP/2 pipeline (`HTTP2ConnectionPipeline`): each stream
+    /// is served by `proxy`.
+    convenience init<Proxy: ProxyHTTP>(proxy: Proxy, configuration: ProxyServerConfiguration = ProxyServerConfiguration()) throws {
+        try self.init { server, loop, logger, _ in
+            try HTTP2ConnectionPipeline.install(
+                on: server,
+                proxy: proxy,
+                configuration: configuration,
+                http2: HTTP2ServerConfiguration(),
+                pool: UpstreamPool(eventLoop: loop, logger: logger),
+                listenerName: "test",
+                logger: logger
+            )
+        }
+    }
+
+    private init(installServer: (EmbeddedChannel, EmbeddedEventLoop, Logger, StreamChannels) throws -> Void) throws {
         let loop = EmbeddedEventLoop()
         self.loop = loop
         self.server = EmbeddedChannel(loop: loop)
@@ -60,22 +97,7 @@ final class HTTP2ConnectionPair {
         // As after a TLS handshake: the connection is active before the HTTP/2 handlers come.
         try self.server.connect(to: address).wait()
         let logLines = self.logLines
-        let connection = HTTP2ClientConnection(
-            logger: Logger(label: "test", factory: { _ in logLines }), idleTimeout: idleTimeout, http2: http2, eventLoop: loop
-        )
-        let streams = NIOLoopBound(self.streams, eventLoop: loop)
-        let frameHandler = NIOHTTP2Handler(
-            mode: .server,
-            eventLoop: loop,
-            connectionConfiguration: HTTP2ServerLimits.connection(http2, parserLimits: HTTP1RequestParser.Limits()),
-            streamConfiguration: HTTP2ServerLimits.stream(http2),
-            streamDelegate: connection.streamDelegate
-        ) { stream in
-            streams.value.channels.append(stream)
-            return stream.eventLoop.makeSucceededVoidFuture()
-        }
-        try self.server.pipeline.syncOperations.addHandler(frameHandler)
-        try self.server.pipeline.syncOperations.addHandler(connection)
+        try installServer(self.server, loop, Logger(label: "test", factory: { _ in logLines }), self.streams)
         // Takes the connection-level frames the connection handler passes on, as a real
         // pipeline's tail would, rather than piling them up in the embedded channel.
         try self.server.pipeline.syncOperations.addHandler(FrameRecorder())
@@ -91,6 +113,8 @@ final class HTTP2ConnectionPair {
         var moved = true
         while moved {
             moved = false
+            // Tasks due now, such as the flush `HTTP2FlushCoalescer` holds to the end of a tick.
+            self.loop.run()
             while let bytes = try self.server.readOutbound(as: ByteBuffer.self) {
                 moved = true
                 if self.clientIsListening, self.client.isActive { try self.client.writeInbound(bytes) }

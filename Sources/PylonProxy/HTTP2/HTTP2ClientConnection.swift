@@ -321,7 +321,9 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
 
 extension HTTP2ClientConnection {
     /// Hands nio-http2's stream lifecycle to the connection; always called on its event loop.
-    struct StreamDelegate: NIOHTTP2StreamDelegate {
+    /// A class: nio-http2 copies its delegate into every stream it creates, and one reference
+    /// fits in an existential where the loop-bound pair would be boxed.
+    final class StreamDelegate: NIOHTTP2StreamDelegate {
         private let connection: NIOLoopBound<HTTP2ClientConnection>
 
         fileprivate init(_ connection: HTTP2ClientConnection) {

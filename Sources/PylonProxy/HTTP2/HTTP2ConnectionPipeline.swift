@@ -2,9 +2,10 @@ import Logging
 import NIOCore
 import NIOHTTP2
 
-/// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection:
-/// nio-http2's frame handler and stream multiplexer (with the listener's settings and limits,
-/// through `HTTP2ServerLimits`), the connection handler (client details every stream shares,
+/// Turns a TLS connection whose ALPN chose `h2` into an HTTP/2 server connection: the
+/// flushes of each loop tick made one (`HTTP2FlushCoalescer`), nio-http2's frame handler and
+/// stream multiplexer (with the listener's settings and limits, through
+/// `HTTP2ServerLimits`), the connection handler (client details every stream shares,
 /// idle timeout, keep-alive PINGs, maximum age, the two-phase GOAWAY of a drain), and one
 /// `HTTP2StreamProxy` per stream.
 enum HTTP2ConnectionPipeline {
@@ -30,23 +31,26 @@ enum HTTP2ConnectionPipeline {
             streamConfiguration: HTTP2ServerLimits.stream(http2),
             streamDelegate: connection.streamDelegate
         ) { stream in
-            stream.eventLoop.makeCompletedFuture {
-                let (connection, pool) = shared.value
-                let sync = stream.pipeline.syncOperations
-                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try sync.addHandler(
-                    HTTP2StreamProxy(
-                        proxy: proxy,
-                        configuration: configuration,
-                        pool: pool,
-                        listenerName: listenerName,
-                        connection: connection,
-                        logger: logger
-                    )
-                )
+            let (connection, pool) = shared.value
+            let handler = HTTP2StreamProxy(
+                proxy: proxy,
+                configuration: configuration,
+                pool: pool,
+                listenerName: listenerName,
+                connection: connection,
+                logger: logger
+            )
+            // A future per stream only to say "done" would be an allocation per stream: the
+            // event loop keeps a succeeded one to hand out.
+            do {
+                try stream.pipeline.syncOperations.addHandler(handler)
+                return stream.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return stream.eventLoop.makeFailedFuture(error)
             }
         }
         let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTP2FlushCoalescer())
         try sync.addHandler(frameHandler)
         try sync.addHandler(connection)
     }

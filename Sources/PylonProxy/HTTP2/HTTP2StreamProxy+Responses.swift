@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHPACK
 import NIOHTTP1
 import NIOHTTP2
 
@@ -8,16 +7,12 @@ extension HTTP2StreamProxy {
     /// `hold`: keep the head back until a body piece, the end of the response, or the end of
     /// the upstream's read follows (see `endResponse`).
     func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>, hold: Bool = false) {
-        var head = head
-        head.version = .http2
-        // Connection-specific fields are malformed in HTTP/2 (RFC 9113 §8.2.2), whoever added them.
-        HopByHopHeaders.remove(from: &head.headers)
         exchange.session.responseStatus = head.status
         exchange.response = .streaming(framing)
         if hold {
             self.heldResponseHead = head
         } else {
-            self.context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+            self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers))))
         }
     }
 
@@ -25,42 +20,83 @@ extension HTTP2StreamProxy {
     func releaseHeldHead() {
         guard let head = self.heldResponseHead else { return }
         self.heldResponseHead = nil
-        self.context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers))))
     }
 
+    /// Writes the body piece held back by `writeBody`, if any.
+    func releaseHeldBody() {
+        guard let body = self.heldBody else { return }
+        self.heldBody = nil
+        self.writeFrame(.data(.init(data: .byteBuffer(body))))
+    }
+
+    /// The piece is held until the next one, the response's end, or the next flush.
     func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
         self.releaseHeldHead()
         exchange.session.responseBodyBytes += piece.readableBytes
         // HEAD, 204 and 304 responses carry no DATA.
         guard framing != .none else { return }
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(piece))), promise: nil)
+        self.releaseHeldBody()
+        self.heldBody = piece
     }
 
-    /// `trailers` go out as the trailing HEADERS frame (gRPC's `grpc-status`). A response
-    /// whose head is still held ends without a body: head and end go out as one HEADERS frame
-    /// with END_STREAM, the shape it came in. gRPC's Trailers-Only responses (an error status
-    /// and no message) must keep it: after a separate empty DATA frame a client takes their
-    /// `grpc-status` for a header and finds the stream ended without trailers.
+    /// Every write to the stream goes through here, so a flush knows whether it has
+    /// anything to do.
+    func writeFrame(_ payload: HTTP2Frame.FramePayload, promise: EventLoopPromise<Void>? = nil) {
+        self.hasUnflushedWrites = true
+        self.context.write(self.wrapOutboundOut(payload), promise: promise)
+    }
+
+    /// Writes what is held back and flushes what was written. A read cycle on either side
+    /// ends in one; most have nothing to send.
+    func flushResponse() {
+        self.releaseHeldHead()
+        self.releaseHeldBody()
+        guard self.hasUnflushedWrites else { return }
+        self.hasUnflushedWrites = false
+        self.context.flush()
+    }
+
+    /// END_STREAM goes on the last frame of the response: `trailers` as the trailing HEADERS
+    /// frame (gRPC's `grpc-status`), else the held body piece's DATA frame, else a head still
+    /// held, which makes a body-less response one HEADERS frame, the shape it came in. gRPC's
+    /// Trailers-Only responses (an error status and no message) must keep that shape: after a
+    /// separate empty DATA frame a client takes their `grpc-status` for a header and finds the
+    /// stream ended without trailers.
     func endResponse(_ exchange: ProxyExchange<Proxy.Context>, trailers: HTTPHeaders? = nil) {
         // Complete before the write: the END_STREAM may close the stream's channel (and run
-        // channelInactive) before the write returns.
+        // channelInactive) before the flush returns.
         exchange.response = .complete
-        if trailers == nil, let head = self.heldResponseHead {
-            self.heldResponseHead = nil
-            self.writeHeadEndingStream(head)
-        } else {
-            self.releaseHeldHead()
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
-        }
-        self.finish(exchange)
-        if !exchange.requestComplete {
-            // Answered before the client finished sending (413, a local answer, an
-            // upstream that replied early): the rest of the body is not wanted
-            // (RFC 9113 §8.1: RST_STREAM with NO_ERROR after a complete response).
+        // Answered before the client finished sending (413, a local answer, an upstream
+        // that replied early): the rest of the body is not wanted.
+        let answeredEarly = !exchange.requestComplete && !self.clientEndedStream
+        if answeredEarly {
             exchange.requestComplete = true
             exchange.upstreamConnection?.abandon()
             exchange.upstream = .finished
-            self.reset(.noError)
+        }
+        let written: EventLoopPromise<Void>? = answeredEarly ? self.context.eventLoop.makePromise() : nil
+        if let trailers {
+            self.releaseHeldHead()
+            self.releaseHeldBody()
+            self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.trailers(trailers), endStream: true)), promise: written)
+        } else if let head = self.heldResponseHead {
+            self.heldResponseHead = nil
+            let block = HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers)
+            self.writeFrame(.headers(.init(headers: block, endStream: true)), promise: written)
+        } else {
+            let body = self.heldBody ?? ByteBuffer()
+            self.heldBody = nil
+            self.writeFrame(.data(.init(data: .byteBuffer(body), endStream: true)), promise: written)
+        }
+        // The upstream connection has let go of this stream: no read-complete follows.
+        self.flushResponse()
+        self.finish(exchange)
+        // RST_STREAM with NO_ERROR after the complete response asks the client to stop
+        // sending (RFC 9113 §8.1). Only once the response is out: nio-http2 drops DATA
+        // still waiting to be written when its stream is reset.
+        written?.futureResult.assumeIsolated().whenSuccess { [self] in
+            if self.context.channel.isActive { self.reset(.noError) }
         }
     }
 
@@ -74,7 +110,8 @@ extension HTTP2StreamProxy {
             clientVersion: .http1_1,
             contentLength: response.body.readableBytes
         )
-        self.writeHead(head, framing: framing, exchange)
+        // Held, like an upstream's: a body-less answer goes out as one HEADERS frame.
+        self.writeHead(head, framing: framing, exchange, hold: true)
         if response.body.readableBytes > 0 { self.writeBody(response.body, framing: framing, exchange) }
         self.endResponse(exchange)
     }
@@ -104,23 +141,13 @@ extension HTTP2StreamProxy {
         self.reset(.internalError)
     }
 
-    /// A response head as one HEADERS frame with END_STREAM, written below the codec: it
-    /// writes a head and an end as two frames.
-    private func writeHeadEndingStream(_ head: HTTPResponseHead) {
-        var fields = HTTPHeaders([(":status", String(head.status.code))])
-        fields.add(contentsOf: head.headers)
-        let headers = HPACKHeaders(httpHeaders: fields, normalizeHTTPHeaders: true)
-        let frame = HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))
-        let codec = try? self.context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
-        codec?.writeAndFlush(NIOAny(frame), promise: nil)
-    }
-
-    /// Sends RST_STREAM with `code` and closes the stream's channel.
-    private func reset(_ code: HTTP2ErrorCode) {
-        // Written below the codec, which only speaks HTTP/1 parts.
-        if let codec = try? self.context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self) {
-            codec.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.rstStream(code)), promise: nil)
-        }
+    /// Sends RST_STREAM with `code` and closes the stream's channel; what is still held back
+    /// is not wanted any more.
+    func reset(_ code: HTTP2ErrorCode) {
+        self.heldResponseHead = nil
+        self.heldBody = nil
+        self.hasUnflushedWrites = false
+        self.context.writeAndFlush(self.wrapOutboundOut(.rstStream(code)), promise: nil)
         self.context.close(promise: nil)
     }
 

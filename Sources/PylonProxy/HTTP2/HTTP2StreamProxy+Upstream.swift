@@ -62,8 +62,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
     }
 
     func upstreamReadComplete() {
-        self.releaseHeldHead()
-        self.context.flush()
+        self.flushResponse()
     }
 
     func upstreamFailed(_ error: ProxyError) {

@@ -7,15 +7,20 @@ import NIOHTTP2
 /// event loop's upstream pool, to an HTTP/1.1 or HTTP/2 upstream, streaming both bodies
 /// and passing trailers on both ways.
 ///
-/// It sits in the stream's child channel behind `HTTP2FramePayloadToHTTP1ServerCodec`.
+/// It is the stream's child channel's only handler and speaks frames itself: the first
+/// HEADERS is the request head (`HTTP2RequestHead`), DATA its body, a second HEADERS its
+/// trailers, END_STREAM its end; the response goes out as HEADERS (`HTTP2ResponseHeaderBlock`),
+/// DATA and END_STREAM on the last frame. A translation to HTTP/1 parts and back would cost
+/// a handler, a copy of every header block and an empty DATA frame per response.
+///
 /// Flow control is the stream's own: request body is only read from the stream (and so
 /// only acknowledged to the client with WINDOW_UPDATEs) while the upstream is writable,
 /// and the upstream is only read while the stream is writable, which it stops being when
 /// the client's window is used up.
 final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
 
     /// Body bytes held while an upstream connection is being set up before reading pauses.
     static var maxQueuedBodyBytes: Int { 256 * 1024 }
@@ -28,13 +33,22 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     let logger: Logger
 
     var context: ChannelHandlerContext!
-    /// A request head whose framing is not known yet: HEADERS with END_STREAM reach this
-    /// handler as a head immediately followed by its end, in the same read.
+    /// The request's HEADERS arrived: another one is its trailers.
+    var requestHeadReceived = false
+    /// The client's END_STREAM arrived, though perhaps not handled yet: a response that
+    /// ends before the request is not answering early, and needs no reset.
+    var clientEndedStream = false
+    /// A request head whose framing is not known yet: whether DATA follows shows in the
+    /// same read, or not at all before the read completes.
     var pendingHead: HTTPRequestHead?
     var exchange: ProxyExchange<Proxy.Context>?
-    /// The upstream's response head, until what follows it in the same read is known (see
-    /// `endResponse`).
+    /// The response head, until what follows it in the same read is known (see `endResponse`).
     var heldResponseHead: HTTPResponseHead?
+    /// The response's latest body piece, until what follows it is known: the response's end
+    /// rides on it as END_STREAM rather than in a DATA frame of its own.
+    var heldBody: ByteBuffer?
+    /// Something was written to the stream since the last flush.
+    var hasUnflushedWrites = false
     /// `logging` ran for this stream's request.
     var logged = false
     var inReadCycle = false
@@ -66,14 +80,13 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadCycle = true
         switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.pendingHead = head
-        case .body(let body):
-            self.startPendingExchange(hasBody: true)
-            self.requestBody(body)
-        case .end(let trailers):
-            self.startPendingExchange(hasBody: false)
-            self.requestEnd(trailers: trailers)
+        case .headers(let headers):
+            self.receiveHeaders(headers)
+        case .data(let data):
+            self.receiveData(data)
+        default:
+            // A reset arrives as an error (errorCaught); flow control is nio-http2's.
+            break
         }
     }
 
@@ -81,7 +94,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         self.inReadCycle = false
         self.startPendingExchange(hasBody: true)
         self.exchange?.upstreamConnection?.flush()
-        context.flush()
+        self.flushResponse()
         context.fireChannelReadComplete()
     }
 
@@ -101,6 +114,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func channelInactive(context: ChannelHandlerContext) {
         self.bodyTimer?.cancel()
         self.bodyTimer = nil
+        self.heldResponseHead = nil
+        self.heldBody = nil
         if let exchange = self.exchange {
             exchange.upstreamConnection?.abandon()
             exchange.upstream = .finished
@@ -121,6 +136,43 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     }
 
     // MARK: Reading the request
+
+    private func receiveHeaders(_ headers: HTTP2Frame.FramePayload.Headers) {
+        if headers.endStream { self.clientEndedStream = true }
+        guard !self.requestHeadReceived else {
+            // A second header block is the request's trailers, and its end (RFC 9113 §8.1).
+            self.startPendingExchange(hasBody: false)
+            self.requestEnd(trailers: HTTP2RequestHead.trailers(from: headers.headers))
+            return
+        }
+        self.requestHeadReceived = true
+        do {
+            self.pendingHead = try HTTP2RequestHead.make(from: headers.headers)
+        } catch {
+            // Malformed (RFC 9113 §8.1.1): a stream error; the connection's other streams go on.
+            self.logger.debug("malformed HTTP/2 request", metadata: ["error": "\(error)"])
+            self.reset(.protocolError)
+            return
+        }
+        if headers.endStream {
+            self.startPendingExchange(hasBody: false)
+            self.requestEnd(trailers: nil)
+        }
+    }
+
+    private func receiveData(_ data: HTTP2Frame.FramePayload.Data) {
+        // Frames read from the network always carry a byte buffer.
+        guard case .byteBuffer(let body) = data.data else { return }
+        if data.endStream { self.clientEndedStream = true }
+        if body.readableBytes > 0 || !data.endStream {
+            self.startPendingExchange(hasBody: true)
+            self.requestBody(body)
+        }
+        if data.endStream {
+            self.startPendingExchange(hasBody: false)
+            self.requestEnd(trailers: nil)
+        }
+    }
 
     /// Whether the stream may be read now.
     var mayRead: Bool {
@@ -193,7 +245,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 // The upstream is not asked (the expectation is removed from what it gets):
                 // the request is going there, so the client may send its body now.
-                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http2, status: .continue))), promise: nil)
+                self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.head(status: .continue, fields: [:]))))
+                self.flushResponse()
             }
             self.connectUpstream(exchange)
         }

@@ -60,6 +60,28 @@ final class HTTP2DownstreamTests: TLSTestCase {
         XCTAssertTrue(noContent.statusLine.hasPrefix("HTTP/2 204"), "\(noContent)")
     }
 
+    func testALocalAnswerCarriesItsBodyWhetherOrNotTheRequestHasOne() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: """
+            upstreams:
+              default:
+                targets: ["\(backend.address)"]
+            routes:
+              - {path_prefix: /only, upstream: default}
+
+            """)
+
+        let get = try Self.h2Request(gateway, "/elsewhere")
+        XCTAssertTrue(get.statusLine.hasPrefix("HTTP/2 404"), "\(get)")
+        XCTAssertEqual(get.bodyText, "no route for /elsewhere\n", "\(get)")
+        // Answered while the body is still on its way: the whole answer, then a reset
+        // that only stops the upload.
+        let post = try Self.h2Request(gateway, "/elsewhere", method: "POST", body: .data(Data(count: 256 * 1024)))
+        XCTAssertTrue(post.statusLine.hasPrefix("HTTP/2 404"), "\(post)")
+        XCTAssertEqual(post.bodyText, "no route for /elsewhere\n", "\(post)")
+        XCTAssertEqual(backend.receivedRequests.count, 0)
+    }
+
     func testALPNStillServesHTTP11ToClientsWithoutH2() throws {
         let backend = try startBackend()
         let gateway = try startH2Gateway(body: routeEverything(to: backend))
