@@ -4,9 +4,8 @@
 struct ConnectionOptions {
     private(set) var close = false
     private(set) var keepAlive = false
-    /// Lowercased names of fields to drop beyond the standard hop-by-hop ones; almost
-    /// always empty.
-    private(set) var nominated: [String] = []
+    /// Names of fields to drop beyond the standard hop-by-hop ones; almost always empty.
+    private(set) var nominated: [Substring] = []
 
     mutating func add(_ value: UnsafeRawBufferPointer) {
         for option in FieldListElements(value) where !option.isEmpty {
@@ -15,13 +14,13 @@ struct ConnectionOptions {
             } else if HeadReader.equalsIgnoringCase(option, "keep-alive") {
                 self.keepAlive = true
             } else if !HopByHopHeaders.isStandard(utf8: option) {
-                self.nominated.append(String(decoding: option, as: UTF8.self).lowercased())
+                self.nominated.append(Substring(String(decoding: option, as: UTF8.self)))
             }
         }
     }
 
     /// Whether `name` is one of the nominated fields.
     func nominates(_ name: String) -> Bool {
-        self.nominated.contains { $0.utf8.count == name.utf8.count && $0.utf8.elementsEqual(name.utf8, by: { $0 | 0x20 == $1 | 0x20 }) }
+        HopByHopHeaders.isNominated(name, in: self.nominated)
     }
 }
