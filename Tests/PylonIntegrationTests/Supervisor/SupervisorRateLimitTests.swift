@@ -7,11 +7,13 @@ import XCTest
 /// segment, so four workers allow what one would, and a new generation goes on counting
 /// where the old one stopped.
 final class SupervisorRateLimitTests: SupervisorTestCase {
-    /// Starts `pylon run --workers N` with `rateLimit` as the top-level `rate_limit`.
+    /// Starts `pylon run --workers N` with `rateLimit` as the top-level `rate_limit`. The
+    /// header timeout is long, so connections opened ahead of a load stay open until used.
     private func startLimited(workers: Int, backend: TestBackend, rateLimit: String) throws -> SupervisedGateway {
         let port = try freePort()
         let metricsPort = try freePort()
-        let yaml = gatewayYAML(port: port, metricsPort: metricsPort, backend: backend) + "rate_limit: \(rateLimit)\n"
+        let yaml = gatewayYAML(port: port, metricsPort: metricsPort, backend: backend)
+            + "rate_limit: \(rateLimit)\nlimits: {header_timeout: 60s}\n"
         let config = try writeConfig(yaml, named: "pylon.yaml")
         let gateway = try startSupervised(config: config, port: port, metricsPort: metricsPort, workers: workers)
         XCTAssertTrue(waitUntil(timeout: 5) { gateway.workers.count == workers }, "\(gateway.workers)")
@@ -41,11 +43,26 @@ final class SupervisorRateLimitTests: SupervisorTestCase {
         let port = gateway.port
 
         // One client (127.0.0.1) at 100 requests per second for 5 s: four threads, each
-        // taking turns over four keep-alive connections, so the sixteen connections are
-        // spread over the workers and every worker serving one counts against the bucket.
-        let statuses = NIOLockedValueBox<[Int]>([])
+        // taking turns over its own keep-alive connections. Which worker accepts a
+        // connection is the kernel's choice, and on a busy machine one worker can take a
+        // whole burst; so connections are opened one at a time, before the load, until
+        // more than one worker holds some. Every worker serving one then counts against
+        // the same bucket.
         let clients = 4
-        let connectionsPerClient = 4
+        var opened: [RawConnection] = []
+        let spread = waitUntil(timeout: 20, pollInterval: 0.005) {
+            if opened.count < 256, let connection = try? RawConnection(port: port) { opened.append(connection) }
+            guard opened.count >= 4 * clients else { return false }
+            return gateway.workers.filter { Self.acceptedConnections(of: $0, onPort: port) > 0 }.count > 1
+        }
+        XCTAssertTrue(spread, "\(opened.count) connections, all accepted by one of \(gateway.workers)")
+        // Client thread `n` takes every `clients`-th connection and is the only one to use them.
+        nonisolated(unsafe) let connectionsOfClient = (0..<clients).map { client in
+            stride(from: client, to: opened.count, by: clients).map { opened[$0] }
+        }
+        opened.removeAll()
+
+        let statuses = NIOLockedValueBox<[Int]>([])
         let perClient = 125
         let interval = 0.04
         let start = Date().addingTimeInterval(0.2)
@@ -54,13 +71,13 @@ final class SupervisorRateLimitTests: SupervisorTestCase {
         for client in 0..<clients {
             loadDone.enter()
             Thread.detachNewThread {
-                var connections = (0..<connectionsPerClient).map { _ in try? RawConnection(port: port) }
+                var connections: [RawConnection?] = connectionsOfClient[client]
                 var local: [Int] = []
                 for request in 0..<perClient {
                     let due = start.addingTimeInterval(Double(request) * interval + Double(client) * interval / Double(clients))
                     let wait = due.timeIntervalSinceNow
                     if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-                    let index = request % connectionsPerClient
+                    let index = request % connections.count
                     if connections[index] == nil { connections[index] = try? RawConnection(port: port) }
                     local.append(Self.status(on: connections[index]))
                 }
