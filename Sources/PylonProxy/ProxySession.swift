@@ -71,7 +71,8 @@ public final class ProxySession {
     /// The request path without its query, e.g. `/family/1` for `/family/1?x=y`.
     public var path: Substring {
         let uri = self.request.uri[...]
-        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+        // Searched as bytes: `?` is ASCII, and a Character search would break graphemes.
+        return uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
     }
 
     /// The Host header's value without a port, lowercased; nil when absent.

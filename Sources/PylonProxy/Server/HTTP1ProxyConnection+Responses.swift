@@ -19,7 +19,7 @@ extension HTTP1ProxyConnection {
         exchange.session.responseStatus = head.status
         var capacity = 256
         if case .contentLength(let length) = framing, length <= Self.heldBodyLimit { capacity += length }
-        var buffer = self.context.channel.allocator.buffer(capacity: capacity)
+        var buffer = self.pool.headBuffers.buffer(capacity: capacity, allocator: self.context.channel.allocator)
         ResponseHeadWriter.write(head, version: version, framing: framing, connection: connection, into: &buffer)
         self.releaseHeldResponse()
         self.heldResponse = buffer
@@ -62,6 +62,7 @@ extension HTTP1ProxyConnection {
         guard let held = self.heldResponse else { return }
         self.heldResponse = nil
         self.writeToClient(held)
+        self.pool.headBuffers.recycle(held)
     }
 
     /// Every write to the client goes through here, so a flush knows whether it has

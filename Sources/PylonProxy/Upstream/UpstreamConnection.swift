@@ -56,8 +56,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Bytes of a head or chunk-size line that arrived incomplete.
     private var unparsed: ByteBuffer?
 
-    init(peer: HTTPPeer, isHTTP2Stream: Bool = false) {
+    /// The event loop's buffers for request heads (none for a stream of an HTTP/2 connection).
+    private let headBuffers: HeadBufferCache?
+
+    init(peer: HTTPPeer, isHTTP2Stream: Bool = false, headBuffers: HeadBufferCache? = nil) {
         self.isHTTP2Stream = isHTTP2Stream
+        self.headBuffers = headBuffers
         self.peerAddress = peer.address
         self.poolKey = peer.poolKey
         self.maxIdleConnections = peer.maxIdleConnections
@@ -88,8 +92,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             self.parser.expectResponse(to: head.method)
-            let bytes = self.writer.writeHead(head, allocator: context.channel.allocator)
+            let bytes = self.writer.writeHead(head, allocator: context.channel.allocator, buffers: self.headBuffers)
             context.write(self.wrapOutboundOut(bytes), promise: nil)
+            self.headBuffers?.recycle(bytes)
         case .body(let body):
             guard case .byteBuffer(let piece) = body, piece.readableBytes > 0 else {
                 // Pylon forwards what it read from sockets: always byte buffers.

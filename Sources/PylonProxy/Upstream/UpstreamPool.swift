@@ -14,6 +14,8 @@ final class UpstreamPool {
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
     private let http2: HTTP2UpstreamPool
+    /// Buffers for the heads this loop's connections write, both directions.
+    let headBuffers = HeadBufferCache()
 
     /// `logger`: for what happens to HTTP/2 connections outside any one request.
     init(eventLoop: any EventLoop, logger: Logger) {
@@ -103,6 +105,7 @@ final class UpstreamPool {
     func connect(_ peer: HTTPPeer, completion: @escaping (Result<UpstreamConnection, ProxyError>) -> Void) {
         if peer.httpVersion == .http2 { return self.http2.openStream(peer, completion: completion) }
         let deadline = NIODeadline.now() + peer.connectTimeout
+        let headBuffers = NIOLoopBound(self.headBuffers, eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(peer.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -113,7 +116,7 @@ final class UpstreamPool {
                         try sync.addHandler(NIOSSLClientHandler(context: tls.context.sslContext, serverHostname: tls.serverName))
                         try sync.addHandler(UpstreamTLSHandshakeHandler(peer: peer, deadline: deadline, eventLoop: channel.eventLoop))
                     }
-                    try sync.addHandler(UpstreamConnection(peer: peer))
+                    try sync.addHandler(UpstreamConnection(peer: peer, headBuffers: headBuffers.value))
                 }
             }
             .connect(to: peer.address)

@@ -9,7 +9,8 @@ struct UpstreamRequestWriter {
     private(set) var isChunked = false
 
     /// Writes `head` into one buffer and remembers whether its body is chunked.
-    mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `buffers`: where the head's buffer comes from when the connection has a cache.
+    mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
         var chunked = false
         for (name, value) in head.headers where name.isFieldName("transfer-encoding") {
             chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
@@ -18,7 +19,7 @@ struct UpstreamRequestWriter {
         let method = head.method.rawValue
         let size = method.utf8.count + 1 + head.uri.utf8.count + " HTTP/1.1\r\n".utf8.count
             + HeadBytesWriter.byteCount(of: head.headers) + 2
-        var buffer = allocator.buffer(capacity: size)
+        var buffer = buffers?.buffer(capacity: size, allocator: allocator) ?? allocator.buffer(capacity: size)
         HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
             writer.append(method)
             writer.append(byte: UInt8(ascii: " "))

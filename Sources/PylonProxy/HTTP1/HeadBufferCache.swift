@@ -1,0 +1,37 @@
+import NIOCore
+
+/// Buffers that serialised heads go out in, kept for reuse by one event loop.
+///
+/// Every proxied request writes two heads (the request upstream, the response to the
+/// client), and a fresh `ByteBuffer` for each costs two allocations and their frees. A
+/// buffer handed to the channel is given back here straight away: by the time the next
+/// head needs one, the channel has usually written it and dropped its reference, so
+/// `clear()` finds it uniquely referenced and reuses its memory. If the channel still
+/// holds it (a write not yet flushed or only partly written), `clear()` copies on write
+/// and the pending bytes stay intact: value semantics make reuse safe either way.
+final class HeadBufferCache {
+    private var spare: [ByteBuffer] = []
+    /// Few are needed: a head is written and flushed before the loop moves to the next
+    /// connection's event.
+    private static let maxSpare = 4
+    /// Larger buffers (a head with a big body piece held after it, a huge header block)
+    /// are not kept, so the cache never pins much memory.
+    private static let maxKeptCapacity = 8 * 1024
+
+    init() {
+        self.spare.reserveCapacity(Self.maxSpare)
+    }
+
+    /// An empty buffer with room for at least `capacity` bytes.
+    func buffer(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard var buffer = self.spare.popLast() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps `buffer` for a later head; call it once the buffer was written to a channel.
+    func recycle(_ buffer: ByteBuffer) {
+        guard self.spare.count < Self.maxSpare, buffer.capacity <= Self.maxKeptCapacity else { return }
+        self.spare.append(buffer)
+    }
+}
