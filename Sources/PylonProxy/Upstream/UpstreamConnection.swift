@@ -22,7 +22,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     enum State {
         /// Serving a request; the response is not complete yet.
         case active
-        /// The last response was read completely; the connection may be reused.
+        /// The last response was read completely; the connection may be reused. Never
+        /// true of a closed channel: `close()` and `channelInactive` both leave it.
         case reusable
         /// Closed or about to be: never reuse.
         case closed

@@ -28,7 +28,9 @@ final class UpstreamPool {
         guard let idle = self.idle[peer.poolKey] else { return nil }
         while let connection = idle.connections.popLast() {
             connection.idleDeadline = nil
-            if connection.state == .reusable, connection.channel?.isActive == true {
+            // `.reusable` implies open: closing, or the channel going inactive, sets `.closed`
+            // (asking the channel would cost a walk through NIO's lifecycle state).
+            if connection.state == .reusable {
                 return connection
             }
         }
@@ -37,7 +39,7 @@ final class UpstreamPool {
 
     /// Takes back a connection whose response was read completely.
     func giveBack(_ connection: UpstreamConnection) {
-        guard connection.state == .reusable, connection.channel?.isActive == true else {
+        guard connection.state == .reusable else {
             connection.close()
             return
         }
