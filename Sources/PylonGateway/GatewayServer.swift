@@ -185,6 +185,8 @@ extension ProxyServerConfiguration {
         self.headerTimeout = TimeAmount(config.limits.headerTimeout)
         self.idleTimeout = TimeAmount(config.limits.idleTimeout)
         self.bodyTimeout = TimeAmount(config.limits.bodyTimeout)
+        self.maxRequestsPerConnection = config.limits.keepaliveRequests
+        self.maxKeepAliveTime = config.limits.keepaliveTime.map { TimeAmount($0) }
         self.forwarding.xForwardedFor = config.forwarding.xForwardedFor
         self.forwarding.xForwardedProto = config.forwarding.xForwardedProto
         self.forwarding.via = config.forwarding.via

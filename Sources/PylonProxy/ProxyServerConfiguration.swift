@@ -13,6 +13,12 @@ public struct ProxyServerConfiguration: Sendable {
     public var idleTimeout: TimeAmount = .seconds(60)
     /// Largest gap between two reads of a request body (→ 408, or close once answered).
     public var bodyTimeout: TimeAmount = .seconds(60)
+    /// Most requests an HTTP/1.1 connection serves: the last one's response says
+    /// `Connection: close`. nil = no limit.
+    public var maxRequestsPerConnection: Int?
+    /// How long an HTTP/1.1 connection takes new requests: the first that starts later
+    /// is answered with `Connection: close`. nil = no limit.
+    public var maxKeepAliveTime: TimeAmount?
     /// After Pylon half-closes a connection, how long it keeps reading (and discarding)
     /// so the client's in-flight bytes never turn the close into a reset.
     public var lingerTimeout: TimeAmount = .seconds(2)

@@ -42,6 +42,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     var input = ByteBuffer()
     var exchange: ProxyExchange<Proxy.Context>?
     var requestsServed = 0
+    /// When the connection was accepted, for `maxKeepAliveTime`.
+    var acceptedAt = NIODeadline.now()
 
     /// Between channelRead and channelReadComplete: writes upstream wait for the flush
     /// at the end of the read cycle, so one syscall carries a whole request.
@@ -107,6 +109,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.remoteAddress = self.context.channel.remoteAddress
         self.remoteIP = self.remoteAddress?.ipAddress
         self.localAddress = self.context.channel.localAddress
+        self.acceptedAt = .now()
         self.armWaitTimer()
     }
 
@@ -286,13 +289,21 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             eventLoop: channel.eventLoop,
             requestIndexOnConnection: self.requestsServed
         )
-        let keepAlive = head.isKeepAlive && !self.draining && !self.inputClosed
+        let keepAlive = head.isKeepAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
         return ProxyExchange(
             session: session,
             context: self.proxy.makeContext(),
             requestFraming: framing,
             closeAfterResponse: !keepAlive
         )
+    }
+
+    /// Whether the request starting now is the last this connection takes, by the
+    /// configured request count or keep-alive time.
+    private func isLastRequest(startingAt start: NIODeadline) -> Bool {
+        if let maxRequests = self.configuration.maxRequestsPerConnection, self.requestsServed + 1 >= maxRequests { return true }
+        if let maxTime = self.configuration.maxKeepAliveTime, start - self.acceptedAt >= maxTime { return true }
+        return false
     }
 
     func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {

@@ -54,6 +54,11 @@ final class ConfigLoaderErrorTests: XCTestCase {
         assertConfigProblem(found, at: 11, 13, contains: "\"lots\" is not a size")
     }
 
+    func testZeroKeepAliveRequestsIsRejectedAtTheValue() {
+        let found = configProblems(in: minimalConfigYAML + "limits:\n  keepalive_requests: 0\n")
+        assertConfigProblem(found, at: 11, 23, contains: "limits.keepalive_requests")
+    }
+
     func testBadListenerAddressIsReportedAtTheValue() {
         let found = configProblems(in: """
             listeners:

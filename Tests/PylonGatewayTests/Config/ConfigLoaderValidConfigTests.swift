@@ -52,6 +52,8 @@ final class ConfigLoaderValidConfigTests: XCTestCase {
               header_timeout: 5s
               idle_timeout: 1h
               body_timeout: 500us
+              keepalive_requests: 500
+              keepalive_time: 10m
             access_log:
               enabled: false
               format: json
@@ -111,7 +113,9 @@ final class ConfigLoaderValidConfigTests: XCTestCase {
                 maxBody: nil,
                 headerTimeout: .seconds(5),
                 idleTimeout: .seconds(3600),
-                bodyTimeout: .microseconds(500)
+                bodyTimeout: .microseconds(500),
+                keepaliveRequests: 500,
+                keepaliveTime: .seconds(600)
             ),
             accessLog: AccessLogConfig(enabled: false, format: .json)
         )
@@ -150,6 +154,8 @@ final class ConfigLoaderValidConfigTests: XCTestCase {
         XCTAssertEqual(config.limits.headerTimeout, .seconds(10))
         XCTAssertEqual(config.limits.idleTimeout, .seconds(60))
         XCTAssertEqual(config.limits.bodyTimeout, .seconds(60))
+        XCTAssertNil(config.limits.keepaliveRequests, "no limit on requests per connection")
+        XCTAssertNil(config.limits.keepaliveTime, "no limit on a connection's keep-alive time")
         XCTAssertEqual(config.accessLog, AccessLogConfig(enabled: true, format: .logfmt))
     }
 

@@ -101,3 +101,59 @@ final class ProxyKeepAliveTests: IntegrationTestCase {
         }
     }
 }
+
+/// `limits.keepalive_requests` and `limits.keepalive_time`: a connection's last request is
+/// answered with `Connection: close`, and requests pipelined after it are not served.
+final class ProxyKeepAliveLimitTests: IntegrationTestCase {
+    func testTheLastRequestByCountIsAnsweredWithConnectionCloseAndTheConnectionCloses() throws {
+        let backend = try startBackend()
+        let proxy = try startProxy(in: backend) {
+            $0.limits = "{max_body: 1MiB, header_timeout: 5s, keepalive_requests: 3}"
+        }
+        let connection = try RawConnection(port: proxy.port)
+        for number in 1...2 {
+            try connection.send(RawRequest.get("/status/20\(number)"))
+            let response = try connection.readResponse()
+            XCTAssertEqual(response.statusCode, 200 + number, "\(response)")
+            XCTAssertFalse(response.connectionClose, "request \(number) of 3 keeps the connection")
+        }
+        // The third, with a fourth pipelined behind it: the fourth is not served.
+        try connection.send(RawRequest.get("/status/203") + RawRequest.get("/status/204"))
+        let last = try connection.readResponse()
+        XCTAssertEqual(last.statusCode, 203, "\(last)")
+        XCTAssertTrue(last.connectionClose, "the third of 3 says Connection: close: \(last)")
+        XCTAssertTrue(connection.isClosedByPeer(timeout: 3), "closed after the last response")
+        XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/status/201", "/status/202", "/status/203"])
+
+        // A new connection starts counting again.
+        let next = try RawConnection(port: proxy.port)
+        try next.send(RawRequest.get("/"))
+        XCTAssertFalse(try next.readResponse().connectionClose)
+    }
+
+    func testARequestStartingAfterTheKeepAliveTimeIsTheConnectionsLast() throws {
+        let backend = try startBackend()
+        let proxy = try startProxy(in: backend) {
+            $0.limits = "{max_body: 1MiB, header_timeout: 5s, keepalive_time: 1s}"
+        }
+        let connection = try RawConnection(port: proxy.port)
+        try connection.send(RawRequest.get("/"))
+        XCTAssertFalse(try connection.readResponse().connectionClose, "within keepalive_time")
+        Thread.sleep(forTimeInterval: 1.2)
+        try connection.send(RawRequest.get("/"))
+        let late = try connection.readResponse()
+        XCTAssertEqual(late.statusCode, 200, "a request after keepalive_time is still served: \(late)")
+        XCTAssertTrue(late.connectionClose, "... as the connection's last: \(late)")
+        XCTAssertTrue(connection.isClosedByPeer(timeout: 3))
+    }
+
+    func testWithoutKeepAliveLimitsAConnectionServesManyRequests() throws {
+        let backend = try startBackend()
+        let proxy = try startProxy(in: backend)
+        let connection = try RawConnection(port: proxy.port)
+        for _ in 0..<20 {
+            try connection.send(RawRequest.get("/"))
+            XCTAssertFalse(try connection.readResponse().connectionClose)
+        }
+    }
+}

@@ -12,6 +12,12 @@ public struct LimitsConfig: Sendable, Equatable {
     public var idleTimeout: Duration
     /// Longest gap allowed between two reads of a request body (`body_timeout`); default 60s.
     public var bodyTimeout: Duration
+    /// Most requests one HTTP/1.1 connection serves before it is closed after a response
+    /// (`keepalive_requests`); nil (the default) = no limit.
+    public var keepaliveRequests: Int?
+    /// How long one HTTP/1.1 connection takes new requests before it is closed after a
+    /// response (`keepalive_time`); nil (the default) = no limit.
+    public var keepaliveTime: Duration?
 
     public init(
         maxRequestLine: Int = 8 << 10,
@@ -19,7 +25,9 @@ public struct LimitsConfig: Sendable, Equatable {
         maxBody: Int? = 64 << 20,
         headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
-        bodyTimeout: Duration = .seconds(60)
+        bodyTimeout: Duration = .seconds(60),
+        keepaliveRequests: Int? = nil,
+        keepaliveTime: Duration? = nil
     ) {
         self.maxRequestLine = maxRequestLine
         self.maxHeaderBytes = maxHeaderBytes
@@ -27,5 +35,7 @@ public struct LimitsConfig: Sendable, Equatable {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.bodyTimeout = bodyTimeout
+        self.keepaliveRequests = keepaliveRequests
+        self.keepaliveTime = keepaliveTime
     }
 }

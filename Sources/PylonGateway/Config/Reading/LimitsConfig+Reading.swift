@@ -1,6 +1,7 @@
 extension LimitsConfig {
     static let keys = [
         "max_request_line", "max_header_bytes", "max_body", "header_timeout", "idle_timeout", "body_timeout",
+        "keepalive_requests", "keepalive_time",
     ]
 
     static func read(from node: ConfigNode) -> LimitsConfig? {
@@ -17,6 +18,8 @@ extension LimitsConfig {
         map.readOptional("header_timeout", into: &limits.headerTimeout) { $0.duration() }
         map.readOptional("idle_timeout", into: &limits.idleTimeout) { $0.duration() }
         map.readOptional("body_timeout", into: &limits.bodyTimeout) { $0.duration() }
+        limits.keepaliveRequests = map.optional("keepalive_requests")?.int(in: 1...Int(Int32.max))
+        limits.keepaliveTime = map.optional("keepalive_time")?.duration()
         return limits
     }
 }
