@@ -26,8 +26,17 @@ struct ConfigMapping {
         self.values = values
     }
 
-    /// The value under `key`, or nil when the key is absent.
+    /// The value under `key`, or nil when the key is absent or null (`key: ~`, `key:`):
+    /// an optional key written with no value means its default, as the README's config
+    /// reference writes the keys that default to nothing.
     func optional(_ key: String) -> ConfigNode? {
+        guard let value = values[key], !value.isNull else { return nil }
+        return value
+    }
+
+    /// The value under `key`, null included; nil only when the key is absent. For keys
+    /// whose bare form means something (`tcp:` is a TCP check with every default).
+    func present(_ key: String) -> ConfigNode? {
         values[key]
     }
 

@@ -160,7 +160,7 @@ extension HealthCheckConfig {
         guard let map = node.mapping(keys: keys) else {
             return nil
         }
-        switch (map.optional("tcp"), map.optional("http")) {
+        switch (map.present("tcp"), map.present("http")) {
         case (nil, nil):
             node.report("expected a tcp or an http check, e.g. {tcp: {interval: 1s}} or {http: {path: /healthz}}")
             return nil
