@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "PylonProxy", targets: ["PylonProxy"]),
         .library(name: "PylonGateway", targets: ["PylonGateway"]),
         .library(name: "PylonSupervisor", targets: ["PylonSupervisor"]),
+        // scripts/bench's reference floor: SwiftNIO relaying bytes, no HTTP work.
+        .executable(name: "nio-relay", targets: ["NIORelay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -94,6 +96,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "NIORelay",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
