@@ -189,5 +189,7 @@ extension ProxyServerConfiguration {
         self.forwarding.xForwardedProto = config.forwarding.xForwardedProto
         self.forwarding.via = config.forwarding.via
         self.backlog = Int32(clamping: config.listeners.map(\.backlog).max() ?? 1024)
+        // Every response has an ID of its own: indexing it only churns the HPACK table.
+        if config.requestID.enabled { self.unindexedResponseFields = [config.requestID.header] }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// What one `nghttp -v` run printed: the frames it sent and received, one field per line
-/// under each HEADERS frame, and the response body.
+/// What one `nghttp -v` run printed: the frames it sent (one field per line under each
+/// HEADERS frame), the fields it received (one line each) and the response bodies.
 struct NGHTTPResult: CustomStringConvertible {
     var exitCode: Int32?
     var output: String
@@ -21,6 +21,17 @@ struct NGHTTPResult: CustomStringConvertible {
             if inSentHeaders, !text.hasPrefix(";"), !text.hasPrefix("(") { fields.append(text) }
         }
         return fields
+    }
+
+    /// The response fields nghttp received, as `name: value`, every stream's in order.
+    var receivedFields: [String] {
+        self.output.split(separator: "\n").compactMap { line in
+            // `[  0.004] recv (stream_id=13) x-request-id: abc`
+            guard let marker = line.range(of: "] recv (stream_id="), let close = line[marker.upperBound...].firstIndex(of: ")") else {
+                return nil
+            }
+            return String(line[line.index(after: close)...].drop { $0 == " " })
+        }
     }
 
     var description: String { self.output }

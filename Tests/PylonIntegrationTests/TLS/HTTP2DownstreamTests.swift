@@ -75,6 +75,19 @@ final class HTTP2DownstreamTests: TLSTestCase {
         XCTAssertEqual(received.headers["cookie"], ["a=1; b=2; c=3"], "\(result)")
     }
 
+    func testEveryResponseOnAConnectionCarriesItsOwnRequestID() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        // Two streams on one connection: the ID goes without indexing, and the second
+        // response's must still decode to its own value.
+        let result = try runNGHTTP(["https://127.0.0.1:\(gateway.port)/a", "https://127.0.0.1:\(gateway.port)/b"])
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        let ids = result.receivedFields.filter { $0.hasPrefix("x-request-id: ") }
+        XCTAssertEqual(ids.count, 2, "\(result)")
+        XCTAssertEqual(Set(ids).count, 2, "\(result)")
+        XCTAssertEqual(Set(backend.receivedRequests.flatMap { $0.headers["x-request-id"] }.map { "x-request-id: \($0)" }), Set(ids))
+    }
+
     func testALocalAnswerCarriesItsBodyWhetherOrNotTheRequestHasOne() throws {
         let backend = try startBackend()
         let gateway = try startH2Gateway(body: """
