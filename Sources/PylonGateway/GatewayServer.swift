@@ -57,7 +57,8 @@ public final class GatewayServer: Sendable {
         }
         self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
             proxy: HTTPSRedirect(
-                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses
+                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses,
+                requestIDs: gateway.requestIDs, metrics: HTTPSRedirect.metrics(in: metrics)
             ),
             configuration: ProxyServerConfiguration(config),
             group: group,
