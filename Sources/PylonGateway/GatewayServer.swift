@@ -75,7 +75,8 @@ public final class GatewayServer: Sendable {
             configuration.maxRequestBody = 0
             return ProxyServer(
                 proxy: MetricsEndpoint(
-                    metrics: metrics, path: metricsConfig.path, targetHealth: TargetHealthGauges(upstreams: gateway.upstreams)
+                    metrics: metrics, path: metricsConfig.path, targetHealth: TargetHealthGauges(upstreams: gateway.upstreams),
+                    targetInFlight: TargetInFlightGauges(upstreams: gateway.upstreams)
                 ),
                 configuration: configuration,
                 group: group,
