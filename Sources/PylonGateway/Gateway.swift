@@ -157,11 +157,7 @@ public final class Gateway: ProxyHTTP {
         if let outcome = ctx.rateLimit {
             self.rateLimits.limiters[outcome.limiter].addFields(for: outcome.decision, to: &response.headers)
         }
-        if let requestIDs = self.requestIDs {
-            // A request refused before the early filter ran (unparseable, 408) gets its ID here.
-            if ctx.requestID == nil, requestIDs.generates { ctx.requestID = requestIDs.generator.next() }
-            if let id = ctx.requestID { response.headers.replaceOrAdd(name: requestIDs.header, value: id) }
-        }
+        self.requestIDs?.writeResponseID(&ctx.requestID, to: &response.headers)
         self.responseHeaders.apply(to: &response.headers)
         if let route = ctx.route { self.routes[route].responseHeaders.apply(to: &response.headers) }
     }

@@ -57,7 +57,8 @@ public final class GatewayServer: Sendable {
         }
         self.redirectServer = redirectPorts.isEmpty ? nil : ProxyServer(
             proxy: HTTPSRedirect(
-                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses
+                httpsPortByListener: redirectPorts, accessLog: accessLog, clientAddresses: gateway.clientAddresses,
+                requestIDs: gateway.requestIDs, metrics: HTTPSRedirect.metrics(in: metrics)
             ),
             configuration: ProxyServerConfiguration(config),
             group: group,
@@ -74,7 +75,8 @@ public final class GatewayServer: Sendable {
             configuration.maxRequestBody = 0
             return ProxyServer(
                 proxy: MetricsEndpoint(
-                    metrics: metrics, path: metricsConfig.path, targetHealth: TargetHealthGauges(upstreams: gateway.upstreams)
+                    metrics: metrics, path: metricsConfig.path, targetHealth: TargetHealthGauges(upstreams: gateway.upstreams),
+                    targetInFlight: TargetInFlightGauges(upstreams: gateway.upstreams)
                 ),
                 configuration: configuration,
                 group: group,
@@ -191,5 +193,7 @@ extension ProxyServerConfiguration {
         self.forwarding.xForwardedProto = config.forwarding.xForwardedProto
         self.forwarding.via = config.forwarding.via
         self.backlog = Int32(clamping: config.listeners.map(\.backlog).max() ?? 1024)
+        // Every response has an ID of its own: indexing it only churns the HPACK table.
+        if config.requestID.enabled { self.unindexedResponseFields = [config.requestID.header] }
     }
 }

@@ -26,6 +26,13 @@ public struct ProxyServerConfiguration: Sendable {
     public var forwarding = Forwarding()
     /// The listen backlog for sockets the server binds or adopts.
     public var backlog: Int32 = 1024
+    /// Response fields sent to HTTP/2 clients without indexing (RFC 7541 §6.2.2): a field
+    /// whose value is new in every response, such as a request ID, would only evict
+    /// reusable entries from the HPACK dynamic table, at the cost of a table insert each
+    /// time. Names in any case; kept lowercase, as HTTP/2 sends them.
+    public var unindexedResponseFields: [String] = [] {
+        didSet { self.unindexedResponseFields = self.unindexedResponseFields.map { $0.lowercased() } }
+    }
 
     public init() {}
 

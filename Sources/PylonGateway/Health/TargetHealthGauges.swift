@@ -18,23 +18,10 @@ struct TargetHealthGauges: Sendable {
         for upstream in self.upstreams {
             for (peer, health) in zip(upstream.peers, upstream.health) {
                 let healthy = health.isServable(now: { now })
-                text += "pylon_upstream_target_healthy{upstream=\"\(Self.escape(upstream.name))\",target=\"\(Self.escape(peer.name))\"} \(healthy ? 1 : 0)\n"
+                let labels = PrometheusExposition.targetLabels(upstream: upstream.name, target: peer.name)
+                text += "pylon_upstream_target_healthy{\(labels)} \(healthy ? 1 : 0)\n"
             }
         }
         return Array(text.utf8)
-    }
-
-    /// Label values escape backslash, double quote and newline (Prometheus text format).
-    private static func escape(_ value: String) -> String {
-        var escaped = ""
-        for character in value {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -8,6 +8,7 @@ struct MetricsEndpoint: ProxyHTTP {
     let metrics: GatewayMetrics
     let path: String
     var targetHealth: TargetHealthGauges? = nil
+    var targetInFlight: TargetInFlightGauges? = nil
 
     func makeContext() {}
 
@@ -20,7 +21,8 @@ struct MetricsEndpoint: ProxyHTTP {
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-        return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: self.metrics.render() + (self.targetHealth?.prometheusLines() ?? []))))
+        let text = self.metrics.render() + (self.targetHealth?.prometheusLines() ?? []) + (self.targetInFlight?.prometheusLines() ?? [])
+        return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: text)))
     }
 
     func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer {

@@ -87,6 +87,26 @@ enum PrometheusExposition {
         return text[text.index(after: brace)..<text.index(before: text.endIndex)]
     }
 
+    /// A label value with backslash, double quote and newline escaped, as the text format
+    /// requires.
+    static func escapedLabelValue(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// `upstream="…",target="…"`: the labels of the per-target gauges.
+    static func targetLabels(upstream: String, target: String) -> String {
+        "upstream=\"\(Self.escapedLabelValue(upstream))\",target=\"\(Self.escapedLabelValue(target))\""
+    }
+
     /// Nanoseconds as seconds: `0.0025`, `1.0`, `60.0`.
     static func seconds(_ nanoseconds: UInt64) -> String {
         "\(Double(nanoseconds) / 1e9)"

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
 import NIOHTTP2
 
@@ -12,15 +13,20 @@ extension HTTP2StreamProxy {
         if hold {
             self.heldResponseHead = head
         } else {
-            self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers))))
+            self.writeFrame(.headers(.init(headers: self.headerBlock(head))))
         }
+    }
+
+    /// `head` as the HEADERS frame's block.
+    func headerBlock(_ head: HTTPResponseHead) -> HPACKHeaders {
+        HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers, unindexed: self.configuration.unindexedResponseFields)
     }
 
     /// Writes the response head held back by `writeHead`, if any.
     func releaseHeldHead() {
         guard let head = self.heldResponseHead else { return }
         self.heldResponseHead = nil
-        self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers))))
+        self.writeFrame(.headers(.init(headers: self.headerBlock(head))))
     }
 
     /// Writes the body piece held back by `writeBody`, if any.
@@ -79,10 +85,11 @@ extension HTTP2StreamProxy {
         if let trailers {
             self.releaseHeldHead()
             self.releaseHeldBody()
-            self.writeFrame(.headers(.init(headers: HTTP2ResponseHeaderBlock.trailers(trailers), endStream: true)), promise: written)
+            let block = HTTP2ResponseHeaderBlock.trailers(trailers, unindexed: self.configuration.unindexedResponseFields)
+            self.writeFrame(.headers(.init(headers: block, endStream: true)), promise: written)
         } else if let head = self.heldResponseHead {
             self.heldResponseHead = nil
-            let block = HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers)
+            let block = self.headerBlock(head)
             self.writeFrame(.headers(.init(headers: block, endStream: true)), promise: written)
         } else {
             let body = self.heldBody ?? ByteBuffer()

@@ -2,8 +2,9 @@ import NIOHTTP1
 
 /// The head of the request Pylon sends upstream, built the same way whichever protocol the
 /// client spoke: `Expect` goes (Pylon answers 100-continue itself), hop-by-hop fields go
-/// (RFC 9110 §7.6.1), the forwarding fields are added, and the framing fields say how the
-/// body will be sent. The `upstreamRequestFilter` phase sees the result.
+/// (RFC 9110 §7.6.1), the forwarding fields are added, the framing fields say how the
+/// body will be sent, and an HTTP/2 client's split `cookie` fields become one for an
+/// HTTP/1.1 upstream. The `upstreamRequestFilter` phase sees the result.
 enum UpstreamRequestHead {
     /// One pass over the client's fields that drops what does not go upstream and collects
     /// the lists Pylon appends to, instead of a scan per field removed or replaced.
@@ -20,6 +21,11 @@ enum UpstreamRequestHead {
         fields.reserveCapacity(head.headers.count + 4)
         var forwardedFor: String? = nil
         var via: String? = nil
+        // An HTTP/2 client may split `cookie` into a field per pair (RFC 9113 §8.2.3); an
+        // HTTP/1.1 message has one field, its pairs joined with "; ". An HTTP/2 upstream
+        // takes them split as they came.
+        let joinsCookies = upstreamVersion == .http1_1 && head.version.major == 2
+        var firstCookie: Int? = nil
         for (name, value) in head.headers {
             switch name.utf8.count {
             case 3 where forwarding.via && name.isFieldName("via"):
@@ -27,6 +33,16 @@ enum UpstreamRequestHead {
                 continue
             case 6 where name.isFieldName("expect"):
                 // Pylon answers 100-continue itself.
+                continue
+            case 6 where joinsCookies && name.isFieldName("cookie"):
+                // In place of the first, so the pairs keep their order and place. No
+                // `Connection` field can nominate it: an HTTP/2 request has none.
+                if let firstCookie {
+                    fields[firstCookie].1 += "; " + value
+                } else {
+                    firstCookie = fields.count
+                    fields.append((name, value))
+                }
                 continue
             case 14 where name.isFieldName("content-length"):
                 // Set below from how the body will be sent.

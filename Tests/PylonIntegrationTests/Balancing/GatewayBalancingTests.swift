@@ -65,4 +65,23 @@ final class GatewayBalancingTests: GatewayTestCase {
         XCTAssertFalse(names.contains(busy), "\(names) while \(busy) had a request in flight")
         XCTAssertEqual(slow.waitForExit(timeout: 5), 0)
     }
+
+    func testTheInFlightGaugeShowsARequestHeldAtASlowTargetUntilItEnds() throws {
+        let a = try startBackend(name: "a")
+        let gateway = try startGatewayUnderTest("""
+            upstreams:
+              api:
+                balance: least_connections
+                targets: ["\(a.address)"]
+            routes:
+              - {path_prefix: /, upstream: api}
+
+            """)
+        let series = #"pylon_upstream_target_in_flight{upstream="api",target="\#(a.address)"}"#
+        try gateway.waitForMetric(series, equals: "0")
+        let slow = try startBackgroundCurl(gateway.url + "/slow/1500")
+        try gateway.waitForMetric(series, equals: "1")
+        XCTAssertEqual(slow.waitForExit(timeout: 5), 0)
+        try gateway.waitForMetric(series, equals: "0")
+    }
 }

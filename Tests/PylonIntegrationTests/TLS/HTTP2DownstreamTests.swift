@@ -60,6 +60,34 @@ final class HTTP2DownstreamTests: TLSTestCase {
         XCTAssertTrue(noContent.statusLine.hasPrefix("HTTP/2 204"), "\(noContent)")
     }
 
+    func testSplitCookieFieldsReachAnHTTP11UpstreamAsOneFieldInTheirOrder() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        let result = try runNGHTTP([
+            "-H", "cookie: a=1", "-H", "accept: */*", "-H", "cookie: b=2", "-H", "cookie: c=3",
+            "https://127.0.0.1:\(gateway.port)/headers",
+        ])
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        // The client split them (RFC 9113 §8.2.3), so there was something to join.
+        XCTAssertEqual(result.sentFields.filter { $0.hasPrefix("cookie:") }, ["cookie: a=1", "cookie: b=2", "cookie: c=3"], "\(result)")
+        let received = try XCTUnwrap(backend.receivedRequests.last, "\(result)")
+        XCTAssertEqual(received.version, .http1_1)
+        XCTAssertEqual(received.headers["cookie"], ["a=1; b=2; c=3"], "\(result)")
+    }
+
+    func testEveryResponseOnAConnectionCarriesItsOwnRequestID() throws {
+        let backend = try startBackend()
+        let gateway = try startH2Gateway(body: routeEverything(to: backend))
+        // Two streams on one connection: the ID goes without indexing, and the second
+        // response's must still decode to its own value.
+        let result = try runNGHTTP(["https://127.0.0.1:\(gateway.port)/a", "https://127.0.0.1:\(gateway.port)/b"])
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        let ids = result.receivedFields.filter { $0.hasPrefix("x-request-id: ") }
+        XCTAssertEqual(ids.count, 2, "\(result)")
+        XCTAssertEqual(Set(ids).count, 2, "\(result)")
+        XCTAssertEqual(Set(backend.receivedRequests.flatMap { $0.headers["x-request-id"] }.map { "x-request-id: \($0)" }), Set(ids))
+    }
+
     func testALocalAnswerCarriesItsBodyWhetherOrNotTheRequestHasOne() throws {
         let backend = try startBackend()
         let gateway = try startH2Gateway(body: """

@@ -160,6 +160,44 @@ final class TLSListenerTests: TLSTestCase {
         XCTAssertEqual(backend.receivedRequests.map(\.uri), ["/cart"])
     }
 
+    func testRedirectsCarryARequestIDAndAreCountedUnderTheirOwnRoute() throws {
+        let backend = try startBackend()
+        let authority = try certificateAuthority()
+        _ = try authority.issue(commonName: "Pylon Shop", dnsNames: ["shop.test"], fileName: "shop")
+        let metricsPort = try freePort()
+        let gateway = try startTLSGateway(
+            tls: "certificates: [{cert: shop.pem, key: shop.key}]",
+            body: routeEverything(to: backend) + """
+                metrics: {address: "127.0.0.1:\(metricsPort)"}
+                request_id: {trust_incoming: always}
+
+                """,
+            extraListeners: ["http": "redirect_to_https: {{https}}"]
+        )
+        try gateway.process.waitUntilAccepting(port: metricsPort)
+        let plainPort = try XCTUnwrap(gateway.otherPorts["http"])
+        let generated = try Curl.run("http://127.0.0.1:\(plainPort)/a")
+        XCTAssertEqual(generated.status, 308, "\(generated)")
+        let generatedID = try XCTUnwrap(generated.header(named: "X-Request-Id"), "\(generated)")
+        // `trust_incoming: always`: the client's own ID is kept, as on the gateway's listeners.
+        let incoming = try Curl.run("http://127.0.0.1:\(plainPort)/b", headers: [("X-Request-Id", "client-chosen-1")])
+        XCTAssertEqual(incoming.status, 308, "\(incoming)")
+        XCTAssertEqual(incoming.header(named: "X-Request-Id"), "client-chosen-1")
+
+        let logged = try XCTUnwrap(gateway.process.waitForAccessLogLine { $0["path"] == "/a" }, gateway.process.stdoutText())
+        XCTAssertEqual(logged["request_id"], generatedID)
+        XCTAssertEqual(gateway.process.waitForAccessLogLine { $0["path"] == "/b" }?["request_id"], "client-chosen-1")
+
+        let series = #"pylon_requests_total{route="redirect_to_https",status="308",upstream="none"}"#
+        var text = ""
+        let counted = try waitUntil(timeout: 3, pollInterval: 0.05) {
+            text = try Curl.run("http://127.0.0.1:\(metricsPort)/metrics").bodyText
+            return MetricsText.value(of: series, in: text) == "2"
+        }
+        XCTAssertTrue(counted, "expected \(series) 2 in:\n\(text)")
+        XCTAssertNotNil(MetricsText.value(of: #"pylon_request_duration_seconds_count{route="redirect_to_https"}"#, in: text), text)
+    }
+
     func testRedirectsAreWrittenToTheAccessLogWithoutRouteOrUpstream() throws {
         let backend = try startBackend()
         let authority = try certificateAuthority()
@@ -179,7 +217,8 @@ final class TLSListenerTests: TLSTestCase {
         XCTAssertEqual(logged["client"], "127.0.0.1")
         XCTAssertEqual(logged["route"], "-")
         XCTAssertEqual(logged["upstream"], "-")
-        XCTAssertEqual(logged["request_id"], "-")
+        XCTAssertEqual(logged["request_id"], redirected.header(named: "X-Request-Id"))
+        XCTAssertNotEqual(logged["request_id"] ?? "-", "-")
         XCTAssertNotNil(logged["duration_ms"])
         XCTAssertNotNil(logged["time"])
     }

@@ -43,6 +43,13 @@ struct RequestIDs: Sendable {
         return (1...128).contains(utf8.count) && utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
     }
 
+    /// Puts the request's ID on its response. A request refused before its ID was taken
+    /// (unparseable, 408) gets one here, if IDs are generated.
+    func writeResponseID(_ id: inout String?, to headers: inout HTTPHeaders) {
+        if id == nil, self.generates { id = self.generator.next() }
+        if let id { headers.replaceOrAdd(name: self.header, value: id) }
+    }
+
     /// Puts `id` in `headers` in place of whatever the header held; without an ID the
     /// header goes (a malformed incoming one is not passed on).
     func write(_ id: String?, to headers: inout HTTPHeaders) {
