@@ -39,6 +39,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// While pooled: when the connection is closed unless it is used before. Owned by the pool.
     var idleDeadline: NIODeadline?
     var idleTimer: Scheduled<Void>?
+    /// When `idleTimer` fires; owned by the pool.
+    var idleTimerFiresAt: NIODeadline?
     private(set) var state: State = .active
     weak var sink: (any UpstreamResponseSink)?
     private var context: ChannelHandlerContext?

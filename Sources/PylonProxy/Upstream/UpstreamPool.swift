@@ -50,22 +50,39 @@ final class UpstreamPool {
             idle = IdleConnections()
             self.idle[connection.poolKey] = idle
         }
-        guard idle.connections.count < connection.maxIdleConnections else {
+        let kept = idle.connections.count
+        let maxIdle = connection.maxIdleConnections
+        guard maxIdle > 0, kept < maxIdle * Self.overflowFactor else {
             connection.close()
             return
         }
         idle.connections.append(connection)
-        let deadline = NIODeadline.now() + connection.idleTimeout
+        // Past `maxIdle`, kept only briefly: long enough for the next requests of a burst,
+        // not long enough to hoard connections once it is over.
+        let keepFor = kept < maxIdle ? connection.idleTimeout : min(connection.idleTimeout, Self.overflowIdleTimeout)
+        let deadline = NIODeadline.now() + keepFor
         connection.idleDeadline = deadline
-        if connection.idleTimer == nil { self.scheduleIdleExpiry(connection, at: deadline) }
+        if connection.idleTimer != nil, let firesAt = connection.idleTimerFiresAt, firesAt <= deadline { return }
+        self.scheduleIdleExpiry(connection, at: deadline)
     }
+
+    /// How long a connection given back beyond a peer's `maxIdleConnections` stays pooled.
+    /// Many requests to one peer at once (an HTTP/2 client's streams, a burst of clients)
+    /// would otherwise close most connections after their response and open new ones for
+    /// the next requests: a connect per request while the burst lasts.
+    static let overflowIdleTimeout: TimeAmount = .seconds(2)
+    /// Idle connections per peer and loop stop at this many times `maxIdleConnections`.
+    static let overflowFactor = 16
 
     /// One timer per connection, left running while the connection goes in and out of
     /// the pool: it re-checks the deadline when it fires instead of being cancelled and
-    /// rescheduled on every request.
+    /// rescheduled on every request. Moved only when a deadline comes earlier than it.
     private func scheduleIdleExpiry(_ connection: UpstreamConnection, at deadline: NIODeadline) {
+        connection.idleTimer?.cancel()
+        connection.idleTimerFiresAt = deadline
         connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             connection.idleTimer = nil
+            connection.idleTimerFiresAt = nil
             guard let deadline = connection.idleDeadline else { return }  // in use again
             if deadline <= .now() {
                 self.remove(connection)

@@ -91,4 +91,26 @@ final class ProxyUpstreamPoolingTests: IntegrationTestCase {
         XCTAssertEqual(next.body.count, 1000)
         XCTAssertEqual(backend.acceptedConnections, 2)
     }
+
+    /// Three requests at once, each on its own client connection; returns their statuses.
+    private static func threeAtOnce(port: Int, path: String) throws -> [Int] {
+        let connections = try (0..<3).map { _ in try RawConnection(port: port) }
+        for connection in connections { try connection.send(RawRequest.get(path)) }
+        return try connections.map { try $0.readResponse().statusCode }
+    }
+
+    func testConnectionsBeyondMaxIdleServeTheNextBurstThenClose() throws {
+        let backend = try startBackend()
+        let proxy = try startProxy(in: backend, mainOptions: "connect_timeout: 1s, read_timeout: 5s, max_idle: 1, idle_timeout: 30s")
+
+        XCTAssertEqual(try Self.threeAtOnce(port: proxy.port, path: "/slow/300"), [200, 200, 200])
+        XCTAssertEqual(backend.acceptedConnections, 3, "three requests at once, three upstream connections")
+        // The next burst finds all three pooled: one within max_idle, two beyond it.
+        XCTAssertEqual(try Self.threeAtOnce(port: proxy.port, path: "/slow/300"), [200, 200, 200])
+        XCTAssertEqual(backend.acceptedConnections, 3, "the burst reused the connections beyond max_idle")
+
+        // Unused, the two beyond max_idle close within seconds; the one within it stays.
+        XCTAssertTrue(waitUntil(timeout: 6) { backend.openConnections == 1 }, "open: \(backend.openConnections)")
+        XCTAssertFalse(waitUntil(timeout: 1) { backend.openConnections == 0 }, "max_idle connections stay for idle_timeout")
+    }
 }
