@@ -25,6 +25,12 @@ final class RelayHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// The context holds this handler: let go of it (and the peer) so neither outlives the channel.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.peer = nil
+    }
+
     func connect(to peer: any Channel) {
         self.peer = peer
         for buffer in self.early { peer.write(buffer, promise: nil) }

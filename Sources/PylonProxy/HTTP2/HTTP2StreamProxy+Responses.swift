@@ -103,7 +103,7 @@ extension HTTP2StreamProxy {
         // sending (RFC 9113 §8.1). Only once the response is out: nio-http2 drops DATA
         // still waiting to be written when its stream is reset.
         written?.futureResult.assumeIsolated().whenSuccess { [self] in
-            if self.context.channel.isActive { self.reset(.noError) }
+            if let context = self.context, context.channel.isActive { self.reset(.noError) }
         }
     }
 

@@ -77,6 +77,12 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         self.context = context
     }
 
+    /// The context holds its handler for good: kept here past removal, every stream's
+    /// handler, exchange and buffers would stay in memory (see `HTTP1ProxyConnection`).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadCycle = true
         switch self.unwrapInboundIn(data) {

@@ -99,6 +99,14 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         if context.channel.isActive { self.connectionBecameActive() }
     }
 
+    /// The context holds its handler for good: keeping it here past removal would be a
+    /// reference cycle, and every closed connection's handler, exchange and buffers would
+    /// stay in memory. Nothing runs on the connection after this (its timers were
+    /// cancelled and its upstream let go when it went inactive).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         self.connectionBecameActive()
         context.fireChannelActive()
