@@ -128,6 +128,29 @@ final class HTTP2ClientConnectionTests: XCTestCase {
         XCTAssertFalse(pair.server.isActive)
     }
 
+    // MARK: The client closing its side
+
+    func testAClientThatClosesItsSideWithNoStreamOpenIsClosedAtOnce() throws {
+        let pair = try connect(HTTP2ServerConfiguration())
+        try pair.openStream(1)
+        try pair.finishStream(0)
+        XCTAssertTrue(pair.server.isActive)
+        pair.server.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        pair.loop.run()
+        XCTAssertFalse(pair.server.isActive, "not left half-open until the idle timeout")
+    }
+
+    func testAClientThatClosesItsSideStillGetsItsOpenStreamThenTheConnectionCloses() throws {
+        let pair = try connect(HTTP2ServerConfiguration())
+        try pair.openStream(1)
+        pair.server.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        pair.loop.run()
+        XCTAssertTrue(pair.server.isActive, "the open stream is still answered")
+        try pair.finishStream(0)
+        pair.loop.run()
+        XCTAssertFalse(pair.server.isActive, "closed with its last stream")
+    }
+
     // MARK: Maximum age
 
     func testTheMaximumAgeSendsTwoGoAwaysAndTheOpenStreamFinishesFirst() throws {

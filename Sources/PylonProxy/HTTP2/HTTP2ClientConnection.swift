@@ -60,6 +60,8 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     /// active and nio-http2 has sent its SETTINGS.
     private var started = false
     var openStreams = 0
+    /// The client closed its side (TLS close_notify, or a FIN): no new stream can come.
+    private var inputClosed = false
     private var lastStreamID = HTTP2StreamID(0)
     var closing = Closing.open
     private let goAwayPingData: HTTP2PingData
@@ -142,6 +144,13 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         case let header as ProxyProtocolHeader:
             self.proxyProtocolSource = header.source
             self.proxyProtocolSourceIP = header.source?.ipAddress
+        case ChannelEvent.inputClosed:
+            // The client is done sending. The streams in flight are still answered (it may
+            // read on), then the connection closes: left open, every client that hangs up
+            // first would leave a connection in CLOSE_WAIT until the idle timeout.
+            self.inputClosed = true
+            if self.openStreams == 0 { self.closeAfterFlush() }
+            context.fireUserInboundEventTriggered(event)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -227,6 +236,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     fileprivate func streamClosed(_ id: HTTP2StreamID) {
         self.openStreams -= 1
         guard self.openStreams == 0 else { return }
+        if self.inputClosed { return self.closeAfterFlush() }
         switch self.closing {
         case .finalGoAwaySent:
             self.closeAfterFlush()
