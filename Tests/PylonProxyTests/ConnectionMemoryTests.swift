@@ -76,4 +76,40 @@ final class ConnectionMemoryTests: XCTestCase {
         XCTAssertEqual(answered.count, 5)
         XCTAssertEqual(TrackedContext.alive, before, "requests of closed streams are still in memory")
     }
+
+    /// Takes a response and does nothing with it.
+    private final class DiscardingSink: UpstreamResponseSink {
+        var ended = false
+        func upstreamResponseHead(_ head: consuming HTTPResponseHead, contentLength: Int?) {}
+        func upstreamResponseBody(_ body: ByteBuffer) {}
+        func upstreamResponseEnd(trailers: HTTPHeaders?) { self.ended = true }
+        func upstreamReadComplete() {}
+        func upstreamFailed(_ error: ProxyError) {}
+        func upstreamWritabilityChanged(isWritable: Bool) {}
+    }
+
+    func testAnHTTP2UpstreamStreamIsFreedWithItsResponseNotAtItsReadTimeout() throws {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let sink = DiscardingSink()
+        weak var weakConnection: UpstreamConnection?
+        do {
+            let peer = HTTPPeer(address: try SocketAddress(ipAddress: "192.0.2.8", port: 443), httpVersion: .http2)
+            let connection = UpstreamConnection(peer: peer, isHTTP2Stream: true)
+            weakConnection = connection
+            try channel.pipeline.syncOperations.addHandler(connection)
+            connection.begin(sink: sink, readTimeout: .seconds(30))
+            connection.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+            connection.write(.end(nil))
+            connection.receive(.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+            connection.receive(.end(nil))
+        }
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        // The response closed the stream; its handlers are gone. (Finishing the embedded
+        // channel would run every scheduled task, a pending read timer included.)
+        loop.run()
+        XCTAssertTrue(sink.ended)
+        XCTAssertFalse(channel.isActive)
+        XCTAssertNil(weakConnection, "the stream's connection waits in its read timer for 30 s")
+    }
 }

@@ -239,13 +239,20 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     /// The response is complete: reusable if both sides keep the connection open.
     private func finishResponse(_ sink: any UpstreamResponseSink, trailers: HTTPHeaders?, outOfStep: Bool) {
-        // The read timer is left to lapse on its own (it re-checks the state when it
-        // fires): cancelling and rescheduling it per request costs more than it saves.
+        // A connection that stays open leaves its read timer to lapse on its own (it
+        // re-checks the state when it fires): cancelling and rescheduling it per request
+        // costs more than it saves. One that closes cancels it: the timer holds the
+        // connection, and an HTTP/2 stream's, one per request, would otherwise stay in
+        // memory for a whole read timeout after its response.
         let reusable = self.upstreamKeepsAlive && self.requestEndWritten && !outOfStep
         self.state = reusable ? .reusable : .closed
         self.sink = nil
         self.unparsed = nil
-        if !reusable { self.context?.close(promise: nil) }
+        if !reusable {
+            self.readTimer?.cancel()
+            self.readTimer = nil
+            self.context?.close(promise: nil)
+        }
         sink.upstreamResponseEnd(trailers: trailers)
     }
 
