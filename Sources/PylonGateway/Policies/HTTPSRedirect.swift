@@ -26,14 +26,13 @@ struct HTTPSRedirect: ProxyHTTP {
     /// The redirects' series (`metrics(in:)`).
     let metrics: RouteMetrics
 
-    /// The access log's `route` for a redirect: no route was consulted.
-    static let routeName = "-"
-    /// The `route` label of the redirects' metrics: what answered them.
-    static let metricsRouteName = "redirect_to_https"
+    /// The `route` of a redirect in the access log and in metrics, the same in both so a
+    /// log line and its series can be matched: no route was consulted, the listener answered.
+    static let routeName = "redirect_to_https"
 
     /// The redirects' per-request series in `metrics`.
     static func metrics(in metrics: GatewayMetrics) -> RouteMetrics {
-        metrics.route(Self.metricsRouteName, upstream: "none")
+        metrics.route(Self.routeName, upstream: "none")
     }
 
     func makeContext() -> Context { Context() }

@@ -215,7 +215,7 @@ final class TLSListenerTests: TLSTestCase {
         XCTAssertEqual(logged["status"], "308", "\(logged)")
         XCTAssertEqual(logged["method"], "GET")
         XCTAssertEqual(logged["client"], "127.0.0.1")
-        XCTAssertEqual(logged["route"], "-")
+        XCTAssertEqual(logged["route"], "redirect_to_https", "the route label its metrics carry")
         XCTAssertEqual(logged["upstream"], "-")
         XCTAssertEqual(logged["request_id"], redirected.header(named: "X-Request-Id"))
         XCTAssertNotEqual(logged["request_id"] ?? "-", "-")
