@@ -39,15 +39,25 @@ struct PythonHTTPBackend: Sendable {
             self.reply(self.rfile.read(length))
 
         do_PUT = do_POST
+    """# + PythonServerScript.serveHandler
+}
 
-        def log_message(self, format, *args):
-            sys.stderr.write("%s\n" % (format % args))
-            sys.stderr.flush()
+/// The end of a Python backend script whose request handler class is `Handler`: logs each
+/// request to stderr (the test's log tail) and serves on a free loopback port, printing
+/// that port the one way `startPythonServer` reads it.
+enum PythonServerScript {
+    static let serveHandler = #"""
 
+    def log_to_stderr(self, format, *args):
+        sys.stderr.write("%s\n" % (format % args))
+        sys.stderr.flush()
+
+    Handler.log_message = log_to_stderr
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print("listening on %d" % server.server_address[1], flush=True)
     server.serve_forever()
+
     """#
 }
 
@@ -60,8 +70,9 @@ extension IntegrationTestCase {
         return PythonHTTPBackend(name: name, port: port, process: process)
     }
 
-    /// Runs `script` (a Python server that prints `listening on <port>` once it listens)
-    /// and waits until it accepts connections on that port.
+    /// Runs `script` (a Python server that prints `listening on <port>` once it listens,
+    /// as `PythonServerScript.serveHandler` does) and waits until it accepts connections on
+    /// that port.
     func startPythonServer(
         _ script: String, file: String, arguments: [String] = [], python: String = "python3", label: String
     ) throws -> (process: PylonProcess, port: Int) {

@@ -72,16 +72,7 @@ struct TrailerEchoBackend: Sendable {
             self.wfile.write(report)
 
         do_PUT = do_POST
-
-        def log_message(self, format, *args):
-            sys.stderr.write("%s\n" % (format % args))
-            sys.stderr.flush()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    print("listening on %d" % server.server_address[1], flush=True)
-    server.serve_forever()
-    """#
+    """# + PythonServerScript.serveHandler
 }
 
 extension IntegrationTestCase {
