@@ -63,7 +63,16 @@ final class HTTP2StreamProxyTests: XCTestCase {
     }
 
     private static func get(_ path: String, authority: String? = "a.test", extra: [(String, String)] = []) -> HPACKHeaders {
-        var fields = [(":method", "GET"), (":scheme", "https"), (":path", path)]
+        self.head("GET", path, authority: authority, extra: extra)
+    }
+
+    /// A POST head; its body (or its end) is for the test to send.
+    private static func post(_ path: String) -> HPACKHeaders {
+        self.head("POST", path, authority: "a.test", extra: [])
+    }
+
+    private static func head(_ method: String, _ path: String, authority: String?, extra: [(String, String)]) -> HPACKHeaders {
+        var fields = [(":method", method), (":scheme", "https"), (":path", path)]
         if let authority { fields.append((":authority", authority)) }
         return HPACKHeaders(fields + extra)
     }
@@ -133,9 +142,7 @@ final class HTTP2StreamProxyTests: XCTestCase {
 
     func testAnAnswerBeforeTheBodyEndsResetsTheRestWithNoError() throws {
         let pair = try connect()
-        var post = Self.get("/empty")
-        post.replaceOrAdd(name: ":method", value: "POST")
-        try request(pair, stream: 1, post, endStream: false)
+        try request(pair, stream: 1, Self.post("/empty"), endStream: false)
 
         let frames = frames(pair, stream: 1)
         guard frames.count == 2, case .headers(let headers) = frames[0], case .rstStream(let code) = frames[1] else {
@@ -147,9 +154,7 @@ final class HTTP2StreamProxyTests: XCTestCase {
 
     func testAnEarlyAnswersBodyIsSentWholeBeforeTheReset() throws {
         let pair = try connect()
-        var post = Self.get("/early")
-        post.replaceOrAdd(name: ":method", value: "POST")
-        try request(pair, stream: 1, post, endStream: false)
+        try request(pair, stream: 1, Self.post("/early"), endStream: false)
 
         let frames = frames(pair, stream: 1)
         guard frames.count == 3, case .headers = frames[0], case .data(let data) = frames[1], case .byteBuffer(let body) = data.data,
