@@ -97,9 +97,7 @@ public final class Gateway: ProxyHTTP {
     public func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
         ctx.clientIP = self.clientAddresses.resolve(session)
         if self.forwardsProto { ctx.forwardedProto = self.clientAddresses.forwardedProto(session) }
-        ctx.requestID = self.requestIDs?.requestID(
-            for: session.request.headers, fromTrustedProxy: self.clientAddresses.isFromTrustedProxy(session)
-        )
+        ctx.requestID = self.requestIDs?.requestID(for: session, clientAddresses: self.clientAddresses)
     }
 
     public func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {

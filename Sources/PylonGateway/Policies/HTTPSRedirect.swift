@@ -38,9 +38,7 @@ struct HTTPSRedirect: ProxyHTTP {
     func makeContext() -> Context { Context() }
 
     func earlyRequestFilter(_ session: ProxySession, _ ctx: inout Context) throws {
-        ctx.requestID = self.requestIDs?.requestID(
-            for: session.request.headers, fromTrustedProxy: self.clientAddresses.isFromTrustedProxy(session)
-        )
+        ctx.requestID = self.requestIDs?.requestID(for: session, clientAddresses: self.clientAddresses)
     }
 
     func requestFilter(_ session: ProxySession, _ ctx: inout Context) throws -> RequestFilterResult {

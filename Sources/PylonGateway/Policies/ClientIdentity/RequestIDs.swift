@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PylonProxy
 
 /// The `request_id` policy: which ID a request carries, and where it is written.
 struct RequestIDs: Sendable {
@@ -26,6 +27,12 @@ struct RequestIDs: Sendable {
             if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
         }
         return self.generates ? self.generator.next() : nil
+    }
+
+    /// `session`'s ID, its sender judged by `clientAddresses` (see `isFromTrustedProxy`): what
+    /// the gateway and a redirect listener both take at a request's start.
+    func requestID(for session: ProxySession, clientAddresses: ClientAddressResolver) -> String? {
+        self.requestID(for: session.request.headers, fromTrustedProxy: clientAddresses.isFromTrustedProxy(session))
     }
 
     private func keepsIncoming(fromTrustedProxy: () -> Bool) -> Bool {
