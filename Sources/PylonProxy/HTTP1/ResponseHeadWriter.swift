@@ -140,4 +140,11 @@ enum ResponseHeadWriter {
         buffer.writeString(String(length, radix: 16))
         buffer.writeStaticString("\r\n")
     }
+
+    /// Copies `piece` into `buffer` as one whole chunk: size line, data, CRLF.
+    static func writeChunk(_ piece: ByteBuffer, into buffer: inout ByteBuffer) {
+        Self.writeChunkPrefix(length: piece.readableBytes, into: &buffer)
+        buffer.writeImmutableBuffer(piece)
+        buffer.writeImmutableBuffer(Self.chunkEnd)
+    }
 }

@@ -35,9 +35,7 @@ extension HTTP1ProxyConnection {
         if framing == .none { return }
         if self.heldResponse != nil, piece.readableBytes <= Self.heldBodyLimit {
             if framing == .chunked {
-                ResponseHeadWriter.writeChunkPrefix(length: piece.readableBytes, into: &self.heldResponse!)
-                self.heldResponse!.writeImmutableBuffer(piece)
-                self.heldResponse!.writeStaticString("\r\n")
+                ResponseHeadWriter.writeChunk(piece, into: &self.heldResponse!)
             } else {
                 self.heldResponse!.writeImmutableBuffer(piece)
             }
@@ -95,7 +93,7 @@ extension HTTP1ProxyConnection {
                 self.releaseHeldResponse()
                 self.writeToClient(last)
             } else if self.heldResponse != nil {
-                self.heldResponse!.writeStaticString("0\r\n\r\n")
+                self.heldResponse!.writeImmutableBuffer(ResponseHeadWriter.emptyLastChunk)
             } else {
                 self.writeToClient(ResponseHeadWriter.emptyLastChunk)
             }
