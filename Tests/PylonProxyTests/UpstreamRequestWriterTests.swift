@@ -84,4 +84,22 @@ final class UpstreamRequestWriterTests: XCTestCase {
             second.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
         )
     }
+
+    func testHeadLongerThanItsBufferIsWrittenWholeAndStillFramesItsBodyInChunks() throws {
+        // Far beyond the room a head buffer starts with: the head is written a second time
+        // into a grown buffer, and the Transfer-Encoding seen last still decides the framing.
+        var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: "/" + String(repeating: "p", count: 300))
+        head.headers.add(name: "Host", value: "a")
+        for i in 0..<80 { head.headers.add(name: "X-Field-\(i)", value: String(repeating: "v", count: i * 5)) }
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        var writer = UpstreamRequestWriter()
+        let bytes = self.write(head, pieces: ["abc"], trailers: nil, writer: &writer)
+        XCTAssertTrue(writer.isChunked)
+        let parts = try self.decoded(bytes)
+        guard case .head(let received) = parts.first else { return XCTFail("no head: \(parts)") }
+        XCTAssertEqual(received.uri, head.uri)
+        XCTAssertEqual(received.headers.map { "\($0.name): \($0.value)" }, head.headers.map { "\($0.name): \($0.value)" })
+        XCTAssertEqual(parts.count, 3, "\(parts)")
+        XCTAssertTrue(String(buffer: bytes).hasSuffix("\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+    }
 }

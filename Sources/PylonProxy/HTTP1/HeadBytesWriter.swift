@@ -5,9 +5,16 @@ import NIOHTTP1
 /// plain copies. `ByteBuffer`'s own write methods each check capacity, uniqueness and
 /// exclusive access; a head is twenty-odd such writes, once per request and once per
 /// response.
+///
+/// The head is written in one pass over its fields into whatever room the buffer has
+/// (a reused head buffer has plenty), counting what did not fit; only a head longer than
+/// that room is written a second time, into a buffer grown to its exact size. Measuring
+/// every head first took a second pass over its fields, and each pass through
+/// `HTTPHeaders` costs a call and two reference counts per field.
 struct HeadBytesWriter {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
+    /// The bytes the head takes so far, written or not.
     private(set) var count = 0
 
     private init(base: UnsafeMutableRawPointer, capacity: Int) {
@@ -15,28 +22,36 @@ struct HeadBytesWriter {
         self.capacity = capacity
     }
 
-    /// Runs `body` with a writer over at least `reserving` free bytes of `buffer` and moves
-    /// the buffer's writer index past what it wrote. Writing more than reserved traps
-    /// rather than overrunning the buffer.
-    static func write(into buffer: inout ByteBuffer, reserving: Int, _ body: (inout HeadBytesWriter) -> Void) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reserving) { bytes in
+    /// Runs `body` with a writer over the free bytes of `buffer`, at least `estimate` of
+    /// them, and moves the buffer's writer index past what it wrote. When the head did not
+    /// fit, `body` runs again with exactly the room it needed, so it must write the same
+    /// bytes each time.
+    static func write(into buffer: inout ByteBuffer, estimate: Int, _ body: (inout HeadBytesWriter) -> Void) {
+        var needed = 0
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: estimate) { bytes in
             var writer = HeadBytesWriter(base: bytes.baseAddress!, capacity: bytes.count)
             body(&writer)
+            guard writer.count <= bytes.count else {
+                needed = writer.count
+                return 0
+            }
+            return writer.count
+        }
+        guard needed > 0 else { return }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: needed) { bytes in
+            var writer = HeadBytesWriter(base: bytes.baseAddress!, capacity: bytes.count)
+            body(&writer)
+            precondition(writer.count == needed, "a head written twice came out different")
             return writer.count
         }
     }
 
-    /// The bytes `fields` take as field lines (`name: value` CRLF each).
-    static func byteCount(of fields: HTTPHeaders) -> Int {
-        var total = 0
-        for (name, value) in fields { total += name.utf8.count + value.utf8.count + 4 }
-        return total
-    }
-
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        precondition(bytes.count <= self.capacity - self.count, "head longer than reserved")
-        if let source = bytes.baseAddress { (self.base + self.count).copyMemory(from: source, byteCount: bytes.count) }
-        self.count += bytes.count
+        let end = self.count + bytes.count
+        if end <= self.capacity, let source = bytes.baseAddress {
+            (self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        self.count = end
     }
 
     mutating func append(_ string: String) {
@@ -51,8 +66,7 @@ struct HeadBytesWriter {
     }
 
     mutating func append(byte: UInt8) {
-        precondition(self.count < self.capacity, "head longer than reserved")
-        self.base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self)
+        if self.count < self.capacity { self.base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self) }
         self.count += 1
     }
 

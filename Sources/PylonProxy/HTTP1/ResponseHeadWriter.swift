@@ -34,8 +34,7 @@ enum ResponseHeadWriter {
 
     /// Writes `head` as it stands (an interim response's) into one buffer.
     static func write(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
-        let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 2
-        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+        HeadBytesWriter.write(into: &buffer, estimate: Self.headEstimate) { writer in
             Self.writeStatusLine(head.status, version: head.version, into: &writer)
             writer.appendFields(head.headers)
             writer.append("\r\n")
@@ -51,10 +50,7 @@ enum ResponseHeadWriter {
         _ head: HTTPResponseHead, version: HTTPVersion, framing: ResponseFraming, connection: ConnectionField?,
         into buffer: inout ByteBuffer
     ) {
-        // The head's own fields, at most one framing line ("Content-Length: " and 19
-        // digits) and one Connection line, and the empty line.
-        let size = Self.statusLineByteCount(head) + HeadBytesWriter.byteCount(of: head.headers) + 37 + 24 + 2
-        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+        HeadBytesWriter.write(into: &buffer, estimate: Self.headEstimate) { writer in
             Self.writeStatusLine(head.status, version: version, into: &writer)
             // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and
             // 204 carry none.
@@ -91,9 +87,8 @@ enum ResponseHeadWriter {
         }
     }
 
-    private static func statusLineByteCount(_ head: HTTPResponseHead) -> Int {
-        "HTTP/1.1 200 ".utf8.count + head.status.reasonPhrase.utf8.count + 2
-    }
+    /// Room for a typical response head; a longer head costs a second pass over its fields.
+    private static var headEstimate: Int { 256 }
 
     private static func writeStatusLine(_ status: HTTPResponseStatus, version: HTTPVersion, into writer: inout HeadBytesWriter) {
         writer.append(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
@@ -108,7 +103,7 @@ enum ResponseHeadWriter {
 
     /// Writes `fields` as field lines (`name: value` CRLF each): a head's or a trailer section's.
     static func writeFields(_ fields: HTTPHeaders, into buffer: inout ByteBuffer) {
-        HeadBytesWriter.write(into: &buffer, reserving: HeadBytesWriter.byteCount(of: fields)) { writer in
+        HeadBytesWriter.write(into: &buffer, estimate: 256) { writer in
             writer.appendFields(fields)
         }
     }

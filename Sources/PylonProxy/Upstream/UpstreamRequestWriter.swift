@@ -11,25 +11,30 @@ struct UpstreamRequestWriter {
     /// Writes `head` into one buffer and remembers whether its body is chunked.
     /// `buffers`: where the head's buffer comes from when the connection has a cache.
     mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
-        var chunked = false
-        for (name, value) in head.headers where name.isFieldName("transfer-encoding") {
-            chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
-        }
-        self.isChunked = chunked
         let method = head.method.rawValue
-        let size = method.utf8.count + 1 + head.uri.utf8.count + " HTTP/1.1\r\n".utf8.count
-            + HeadBytesWriter.byteCount(of: head.headers) + 2
-        var buffer = buffers?.buffer(capacity: size, allocator: allocator) ?? allocator.buffer(capacity: size)
-        HeadBytesWriter.write(into: &buffer, reserving: size) { writer in
+        let estimate = method.utf8.count + head.uri.utf8.count + Self.fieldsEstimate
+        var buffer = buffers?.buffer(capacity: estimate, allocator: allocator) ?? allocator.buffer(capacity: estimate)
+        var chunked = false
+        HeadBytesWriter.write(into: &buffer, estimate: estimate) { writer in
             writer.append(method)
             writer.append(byte: UInt8(ascii: " "))
             writer.append(head.uri)
             writer.append(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-            writer.appendFields(head.headers)
+            // The framing is learnt in the same pass over the fields that writes them.
+            for (name, value) in head.headers {
+                if name.utf8.count == 17, name.isFieldName("transfer-encoding") {
+                    chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
+                }
+                writer.appendField(name, value)
+            }
             writer.append("\r\n")
         }
+        self.isChunked = chunked
         return buffer
     }
+
+    /// Room for the field lines of a typical request head; a longer head costs a second pass.
+    private static var fieldsEstimate: Int { 256 }
 
     /// The bytes that go before a body piece of `length` bytes (a chunk-size line when chunked).
     func bodyPrefix(length: Int, allocator: ByteBufferAllocator) -> ByteBuffer? {
