@@ -9,27 +9,11 @@ public final class ProxySession {
     /// The client's request head. Hop-by-hop headers are still present here; they are
     /// removed from the copy that goes upstream.
     public var request: HTTPRequestHead
-    /// The client's address (the TCP peer; a gateway may derive a different client IP).
-    public let clientAddress: SocketAddress?
-    /// The client's IP as text (`127.0.0.1`, `::1`), formatted once per connection.
-    public let clientIP: String?
-    /// The source address from the connection's PROXY protocol header, on listeners that
-    /// require one (`ProxyListener.proxyProtocol`): the client as the trusted proxy in
-    /// front saw it. Nil elsewhere, and for headers without an address (v2 `LOCAL`, v1
-    /// `UNKNOWN`). When set, it is the address appended to X-Forwarded-For.
-    public let proxyProtocolSource: SocketAddress?
-    /// `proxyProtocolSource`'s IP as text, formatted once per connection.
-    public let proxyProtocolSourceIP: String?
-    /// The local address the request came in on.
-    public let localAddress: SocketAddress?
-    /// The listener's name, as configured.
-    public let listenerName: String
-    /// `http` or `https`, for X-Forwarded-Proto.
-    public let scheme: String
+    /// What every request of the connection shares: held once per connection, so a
+    /// request costs one reference to it rather than one per address and name.
+    let connection: ClientConnectionInfo
     /// When the request head was complete.
     public let startTime: NIODeadline
-    /// The event loop the connection and its upstream run on.
-    public let eventLoop: any EventLoop
     /// How many upstream connect attempts were made so far (retries included).
     public internal(set) var connectAttempts = 0
     /// The peer the request went to last, if any.
@@ -43,7 +27,34 @@ public final class ProxySession {
     /// How many requests this connection served before this one.
     public let requestIndexOnConnection: Int
 
-    init(
+    /// The client's address (the TCP peer; a gateway may derive a different client IP).
+    public var clientAddress: SocketAddress? { self.connection.clientAddress }
+    /// The client's IP as text (`127.0.0.1`, `::1`), formatted once per connection.
+    public var clientIP: String? { self.connection.clientIP }
+    /// The source address from the connection's PROXY protocol header, on listeners that
+    /// require one (`ProxyListener.proxyProtocol`): the client as the trusted proxy in
+    /// front saw it. Nil elsewhere, and for headers without an address (v2 `LOCAL`, v1
+    /// `UNKNOWN`). When set, it is the address appended to X-Forwarded-For.
+    public var proxyProtocolSource: SocketAddress? { self.connection.proxyProtocolSource }
+    /// `proxyProtocolSource`'s IP as text, formatted once per connection.
+    public var proxyProtocolSourceIP: String? { self.connection.proxyProtocolSourceIP }
+    /// The local address the request came in on.
+    public var localAddress: SocketAddress? { self.connection.localAddress }
+    /// The listener's name, as configured.
+    public var listenerName: String { self.connection.listenerName }
+    /// `http` or `https`, for X-Forwarded-Proto.
+    public var scheme: String { self.connection.scheme }
+    /// The event loop the connection and its upstream run on.
+    public var eventLoop: any EventLoop { self.connection.eventLoop }
+
+    init(request: HTTPRequestHead, connection: ClientConnectionInfo, requestIndexOnConnection: Int) {
+        self.request = request
+        self.connection = connection
+        self.startTime = .now()
+        self.requestIndexOnConnection = requestIndexOnConnection
+    }
+
+    convenience init(
         request: HTTPRequestHead,
         clientAddress: SocketAddress?,
         clientIP: String?,
@@ -55,17 +66,12 @@ public final class ProxySession {
         eventLoop: any EventLoop,
         requestIndexOnConnection: Int
     ) {
-        self.request = request
-        self.clientAddress = clientAddress
-        self.clientIP = clientIP
-        self.proxyProtocolSource = proxyProtocolSource
-        self.proxyProtocolSourceIP = proxyProtocolSourceIP
-        self.localAddress = localAddress
-        self.listenerName = listenerName
-        self.scheme = scheme
-        self.startTime = .now()
-        self.eventLoop = eventLoop
-        self.requestIndexOnConnection = requestIndexOnConnection
+        let connection = ClientConnectionInfo(
+            clientAddress: clientAddress, clientIP: clientIP, proxyProtocolSource: proxyProtocolSource,
+            proxyProtocolSourceIP: proxyProtocolSourceIP, localAddress: localAddress, listenerName: listenerName,
+            scheme: scheme, eventLoop: eventLoop
+        )
+        self.init(request: request, connection: connection, requestIndexOnConnection: requestIndexOnConnection)
     }
 
     /// The request path without its query, e.g. `/family/1` for `/family/1?x=y`.
@@ -82,5 +88,32 @@ public final class ProxySession {
             return host.firstIndex(of: "]").map { String(host[...$0]).lowercased() } ?? host.lowercased()
         }
         return (host.firstIndex(of: ":").map { String(host[..<$0]) } ?? host).lowercased()
+    }
+}
+
+/// Who is on the other end of a client connection and where it came in: the same for
+/// every request (or stream) the connection carries.
+final class ClientConnectionInfo {
+    let clientAddress: SocketAddress?
+    let clientIP: String?
+    let proxyProtocolSource: SocketAddress?
+    let proxyProtocolSourceIP: String?
+    let localAddress: SocketAddress?
+    let listenerName: String
+    let scheme: String
+    let eventLoop: any EventLoop
+
+    init(
+        clientAddress: SocketAddress?, clientIP: String?, proxyProtocolSource: SocketAddress?, proxyProtocolSourceIP: String?,
+        localAddress: SocketAddress?, listenerName: String, scheme: String, eventLoop: any EventLoop
+    ) {
+        self.clientAddress = clientAddress
+        self.clientIP = clientIP
+        self.proxyProtocolSource = proxyProtocolSource
+        self.proxyProtocolSourceIP = proxyProtocolSourceIP
+        self.localAddress = localAddress
+        self.listenerName = listenerName
+        self.scheme = scheme
+        self.eventLoop = eventLoop
     }
 }

@@ -52,6 +52,8 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
     private(set) var localAddress: SocketAddress?
     private(set) var proxyProtocolSource: SocketAddress?
     private(set) var proxyProtocolSourceIP: String?
+    /// The above with the listener's name, shared by the connection's streams; made at the first.
+    private var clientInfo: ClientConnectionInfo?
     /// Streams started on this connection so far.
     var streamsStarted = 0
 
@@ -91,6 +93,18 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         let pingData = UInt64.random(in: .min ... .max)
         self.goAwayPingData = HTTP2PingData(withInteger: pingData)
         self.keepAlivePingData = HTTP2PingData(withInteger: ~pingData)
+    }
+
+    /// Who the streams' requests come from, for their sessions.
+    func clientInfo(listenerName: String, eventLoop: any EventLoop) -> ClientConnectionInfo {
+        if let info = self.clientInfo { return info }
+        let info = ClientConnectionInfo(
+            clientAddress: self.remoteAddress, clientIP: self.remoteIP, proxyProtocolSource: self.proxyProtocolSource,
+            proxyProtocolSourceIP: self.proxyProtocolSourceIP, localAddress: self.localAddress, listenerName: listenerName,
+            scheme: "https", eventLoop: eventLoop
+        )
+        self.clientInfo = info
+        return info
     }
 
     /// Tells this connection about nio-http2's streams; pass it to `NIOHTTP2Handler`.
@@ -144,6 +158,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler {
         case let header as ProxyProtocolHeader:
             self.proxyProtocolSource = header.source
             self.proxyProtocolSourceIP = header.source?.ipAddress
+            self.clientInfo = nil
         case ChannelEvent.inputClosed:
             // The client is done sending. The streams in flight are still answered (it may
             // read on), then the connection closes: left open, every client that hangs up

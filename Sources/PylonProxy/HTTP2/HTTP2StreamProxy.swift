@@ -214,14 +214,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         let connection = self.connection
         let session = ProxySession(
             request: head,
-            clientAddress: connection.remoteAddress,
-            clientIP: connection.remoteIP,
-            proxyProtocolSource: connection.proxyProtocolSource,
-            proxyProtocolSourceIP: connection.proxyProtocolSourceIP,
-            localAddress: connection.localAddress,
-            listenerName: self.listenerName,
-            scheme: "https",
-            eventLoop: self.context.eventLoop,
+            connection: connection.clientInfo(listenerName: self.listenerName, eventLoop: self.context.eventLoop),
             requestIndexOnConnection: connection.streamsStarted
         )
         connection.streamsStarted += 1

@@ -38,6 +38,9 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// The client address a PROXY protocol header gave (`ProxyProtocolHandler`), if any.
     var proxyProtocolSource: SocketAddress?
     var proxyProtocolSourceIP: String?
+    /// The above with the listener's name and scheme, shared by the connection's requests;
+    /// made at the first request.
+    var clientInfo: ClientConnectionInfo?
     var parser: HTTP1RequestParser
     var input = ByteBuffer()
     var exchange: ProxyExchange<Proxy.Context>?
@@ -168,6 +171,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         } else if let header = event as? ProxyProtocolHeader {
             self.proxyProtocolSource = header.source
             self.proxyProtocolSourceIP = header.source?.ipAddress
+            self.clientInfo = nil
         } else if case ChannelEvent.inputClosed = event {
             self.inputClosed = true
             if self.closing {
@@ -284,19 +288,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     }
 
     func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming) -> ProxyExchange<Proxy.Context> {
-        let channel = self.context.channel
-        let session = ProxySession(
-            request: head,
-            clientAddress: self.remoteAddress,
-            clientIP: self.remoteIP,
-            proxyProtocolSource: self.proxyProtocolSource,
-            proxyProtocolSourceIP: self.proxyProtocolSourceIP,
-            localAddress: self.localAddress,
-            listenerName: self.listenerName,
-            scheme: self.scheme,
-            eventLoop: channel.eventLoop,
-            requestIndexOnConnection: self.requestsServed
-        )
+        let session = ProxySession(request: head, connection: self.makeClientInfo(), requestIndexOnConnection: self.requestsServed)
         let keepAlive = head.isKeepAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
         return ProxyExchange(
             session: session,
@@ -304,6 +296,17 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             requestFraming: framing,
             closeAfterResponse: !keepAlive
         )
+    }
+
+    private func makeClientInfo() -> ClientConnectionInfo {
+        if let info = self.clientInfo { return info }
+        let info = ClientConnectionInfo(
+            clientAddress: self.remoteAddress, clientIP: self.remoteIP, proxyProtocolSource: self.proxyProtocolSource,
+            proxyProtocolSourceIP: self.proxyProtocolSourceIP, localAddress: self.localAddress, listenerName: self.listenerName,
+            scheme: self.scheme, eventLoop: self.context.eventLoop
+        )
+        self.clientInfo = info
+        return info
     }
 
     /// Whether the request starting now is the last this connection takes, by the
