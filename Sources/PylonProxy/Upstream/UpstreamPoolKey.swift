@@ -2,8 +2,32 @@ import NIOCore
 
 /// What makes pooled upstream connections interchangeable: the address, the TLS
 /// context and server name they were opened with, and the HTTP version they speak.
+///
+/// Hashed once, when made: the pool looks a key up twice per request, and hashing a
+/// socket address and a TLS identity each time cost more than the lookup.
 struct UpstreamPoolKey: Hashable {
-    var address: SocketAddress
-    var tls: UpstreamTLS?
-    var httpVersion: UpstreamHTTPVersion
+    let address: SocketAddress
+    let tls: UpstreamTLS?
+    let httpVersion: UpstreamHTTPVersion
+    private let precomputedHash: Int
+
+    init(address: SocketAddress, tls: UpstreamTLS?, httpVersion: UpstreamHTTPVersion) {
+        self.address = address
+        self.tls = tls
+        self.httpVersion = httpVersion
+        var hasher = Hasher()
+        hasher.combine(address)
+        hasher.combine(tls)
+        hasher.combine(httpVersion)
+        self.precomputedHash = hasher.finalize()
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.precomputedHash == rhs.precomputedHash && lhs.httpVersion == rhs.httpVersion && lhs.address == rhs.address
+            && lhs.tls == rhs.tls
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self.precomputedHash)
+    }
 }
