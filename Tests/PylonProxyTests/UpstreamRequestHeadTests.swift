@@ -49,4 +49,13 @@ final class UpstreamRequestHeadTests: XCTestCase {
         let head = self.upstreamHead(version: .http1_1, [("Cookie", "a=1"), ("Cookie", "b=2")], upstreamVersion: .http1_1)
         XCTAssertEqual(self.fieldLines(head), ["Cookie: a=1", "Cookie: b=2"])
     }
+
+    func testFieldsNamedByALaterConnectionLineAreDroppedAndTheRestKeepTheirOrder() {
+        let head = self.upstreamHead(
+            version: .http1_1,
+            [("host", "a.test"), ("x-foo", "1"), ("accept", "*/*"), ("Connection", "keep-alive, X-Foo"), ("x-kept", "k"), ("X-FOO", "2")],
+            upstreamVersion: .http1_1
+        )
+        XCTAssertEqual(self.fieldLines(head), ["host: a.test", "accept: */*", "x-kept: k"])
+    }
 }

@@ -28,13 +28,16 @@ public enum HopByHopHeaders {
     /// usually none, since "keep-alive" and "close" are standard names anyway.
     static func nominated(in headers: HTTPHeaders) -> [Substring] {
         var named: [Substring] = []
-        for (name, value) in headers where Self.isConnection(name) {
-            for option in value.split(separator: ",") {
-                let trimmed = option.trimmingWhitespace()
-                if !trimmed.isEmpty, !Self.isStandard(trimmed) { named.append(trimmed) }
-            }
-        }
+        for (name, value) in headers where Self.isConnection(name) { Self.addNominated(by: value, to: &named) }
         return named
+    }
+
+    /// Adds the options one Connection line's `value` names beyond the standard names.
+    static func addNominated(by value: String, to named: inout [Substring]) {
+        for option in value.split(separator: ",") {
+            let trimmed = option.trimmingWhitespace()
+            if !trimmed.isEmpty, !Self.isStandard(trimmed) { named.append(trimmed) }
+        }
     }
 
     /// Whether `name` is one of the `nominated` options, ignoring case.

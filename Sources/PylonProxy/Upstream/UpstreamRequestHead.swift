@@ -16,7 +16,9 @@ enum UpstreamRequestHead {
         // Behind a PROXY-protocol balancer the TCP peer is the balancer; the client is
         // the address its header carried.
         let forwardedForIP = forwarding.xForwardedFor ? session.proxyProtocolSourceIP ?? session.clientIP : nil
-        let nominated = HopByHopHeaders.nominated(in: head.headers)
+        // The options `Connection` names, collected on the way and removed at the end: a
+        // pass of their own would walk every field again for what is almost always nothing.
+        var nominated: [Substring] = []
         var fields: [(String, String)] = []
         fields.reserveCapacity(head.headers.count + 4)
         var forwardedFor: String? = nil
@@ -55,9 +57,13 @@ enum UpstreamRequestHead {
             default:
                 break
             }
-            if HopByHopHeaders.isStandard(name) || HopByHopHeaders.isNominated(name, in: nominated) { continue }
+            if HopByHopHeaders.isStandard(name) {
+                if name.utf8.count == 10, name.isFieldName("connection") { HopByHopHeaders.addNominated(by: value, to: &nominated) }
+                continue
+            }
             fields.append((name, value))
         }
+        if !nominated.isEmpty { fields.removeAll { HopByHopHeaders.isNominated($0.0, in: nominated) } }
         // Appended after the client's fields, each list extended in order (RFC 9110 §5.3:
         // several lines form one list).
         if let forwardedForIP {
