@@ -9,7 +9,7 @@ struct HeadReader {
 
     func read() throws(RequestParseError) -> (HTTPRequestHead, RequestFraming) {
         var lineStart = 0
-        let requestLineEnd = self.lineEnd(from: 0)
+        let requestLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (method, requestTarget, version) = try self.requestLine(0..<requestLineEnd)
         lineStart = requestLineEnd + 2
         var target = requestTarget
@@ -20,7 +20,7 @@ struct HeadReader {
         var framingFields = FramingFields()
 
         while true {
-            let end = self.lineEnd(from: lineStart)
+            let end = HeadScanner.lineEnd(in: self.bytes, from: lineStart)
             if end == lineStart { break }
             let field = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart..<end])
             let (name, value) = try Self.splitField(field)
@@ -84,14 +84,6 @@ struct HeadReader {
             framing = .none
         }
         return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing)
-    }
-
-    /// The offset of the CR that ends the line starting at `start` (the head is complete
-    /// and every line ends in CRLF: the parser checked that).
-    private func lineEnd(from start: Int) -> Int {
-        var i = start
-        while self.bytes[i] != UInt8(ascii: "\r") { i += 1 }
-        return i
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces, nothing else.

@@ -1,5 +1,13 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds where a message head (start line, field lines, empty line) ends in bytes that
 /// arrive piecemeal, enforcing CRLF line endings and the size limits as it goes, and
 /// remembering how far it looked so each byte is scanned once. Requests and upstream
@@ -41,42 +49,78 @@ struct HeadScanner: Sendable {
 
     /// The length of the complete head at the start of `buffer`'s readable bytes
     /// (through its empty line), or nil while it is incomplete and within the limits.
+    ///
+    /// Scans from line break to line break with `memchr` rather than byte by byte: the
+    /// bytes between two CR or LF bytes only count against the limits. Each failure is the
+    /// one a byte-by-byte scan would meet first.
     mutating func headLength(in buffer: ByteBuffer) throws(Failure) -> Int? {
-        let maxStartLine = self.maxStartLine
-        let maxFieldBytes = self.maxFieldBytes
         var scan = self
         let result: Result<Int?, Failure> = buffer.withUnsafeReadableBytes { bytes in
-            var i = scan.scanned
-            defer { scan.scanned = i }
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte == UInt8(ascii: "\n") {
-                    guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else { return .failure(.bareLF) }
-                    if let firstLineEnd = scan.firstLineEnd {
-                        if i - firstLineEnd > maxFieldBytes { return .failure(.fieldsTooLarge) }
-                        if i - scan.lineStart == 1 { return .success(i + 1) }
-                    } else {
-                        if i - 1 > maxStartLine { return .failure(.startLineTooLong) }
-                        scan.firstLineEnd = i
-                    }
-                    scan.lineStart = i + 1
-                } else if byte == UInt8(ascii: "\r") {
-                    // A CR must be followed by LF; look again next time if it is the last byte.
-                    guard i + 1 < bytes.count else { return .success(nil) }
-                    guard bytes[i + 1] == UInt8(ascii: "\n") else { return .failure(.bareCR) }
-                }
-                if let firstLineEnd = scan.firstLineEnd {
-                    if i - firstLineEnd > maxFieldBytes { return .failure(.fieldsTooLarge) }
-                } else if i >= maxStartLine, !(i == maxStartLine && byte == UInt8(ascii: "\r")) {
-                    // Byte i is the (i+1)th of the line: over the limit unless it is the CR
-                    // right after a line of exactly the maximum length.
-                    return .failure(.startLineTooLong)
-                }
-                i += 1
-            }
-            return .success(nil)
+            scan.scan(bytes)
         }
         self = scan
         return try result.get()
+    }
+
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer) -> Result<Int?, Failure> {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return .success(nil) }
+        var i = self.scanned
+        defer { self.scanned = i }
+        while i < count {
+            // The first byte past the limit of the line being read: the start line's own
+            // length, or the field lines' total.
+            let limitAt = self.firstLineEnd.map { $0 + self.maxFieldBytes + 1 } ?? self.maxStartLine
+            let lf = Self.find(UInt8(ascii: "\n"), in: base, from: i, to: count) ?? count
+            let breakAt = Self.find(UInt8(ascii: "\r"), in: base, from: i, to: lf) ?? lf
+            if limitAt < breakAt { return .failure(self.firstLineEnd == nil ? .startLineTooLong : .fieldsTooLarge) }
+            if breakAt == count {
+                i = count
+                return .success(nil)
+            }
+            if breakAt == lf {
+                // An LF with no CR before it in this stretch.
+                guard breakAt > 0, bytes[breakAt - 1] == UInt8(ascii: "\r") else { return .failure(.bareLF) }
+            } else {
+                // A CR: it must be followed by LF; look again next time if it is the last byte.
+                guard breakAt + 1 < count else {
+                    i = breakAt
+                    return .success(nil)
+                }
+                guard lf == breakAt + 1 else { return .failure(.bareCR) }
+                // The CR itself counts against the limits (a start line of exactly the
+                // maximum length may end with it).
+                if let firstLineEnd = self.firstLineEnd {
+                    if breakAt - firstLineEnd > self.maxFieldBytes { return .failure(.fieldsTooLarge) }
+                } else if breakAt > self.maxStartLine {
+                    return .failure(.startLineTooLong)
+                }
+            }
+            if let firstLineEnd = self.firstLineEnd {
+                if lf - firstLineEnd > self.maxFieldBytes { return .failure(.fieldsTooLarge) }
+                if lf - self.lineStart == 1 {
+                    i = lf + 1
+                    return .success(lf + 1)
+                }
+            } else {
+                if lf - 1 > self.maxStartLine { return .failure(.startLineTooLong) }
+                self.firstLineEnd = lf
+            }
+            self.lineStart = lf + 1
+            i = lf + 1
+        }
+        return .success(nil)
+    }
+
+    /// The offset of the CR that ends the line starting at `start` in a head this scanner
+    /// delimited: it is complete, and every line of it ends in CRLF.
+    static func lineEnd(in head: UnsafeRawBufferPointer, from start: Int) -> Int {
+        Self.find(UInt8(ascii: "\r"), in: head.baseAddress!, from: start, to: head.count)!
+    }
+
+    /// The offset of the first `byte` in `base[from..<to]`, by `memchr`.
+    private static func find(_ byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
+        guard from < to, let found = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 }

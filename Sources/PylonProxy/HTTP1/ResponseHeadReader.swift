@@ -21,7 +21,7 @@ struct ResponseHeadReader {
     let bytes: UnsafeRawBufferPointer
 
     func read() throws(ResponseParseError) -> Result {
-        let statusLineEnd = self.lineEnd(from: 0)
+        let statusLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (version, status) = try self.statusLine(0..<statusLineEnd)
         var lineStart = statusLineEnd + 2
 
@@ -32,7 +32,7 @@ struct ResponseHeadReader {
         var framingFields = FramingFields()
         var connection = ConnectionOptions()
         while true {
-            let end = self.lineEnd(from: lineStart)
+            let end = HeadScanner.lineEnd(in: self.bytes, from: lineStart)
             if end == lineStart { break }
             let field = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart..<end])
             let name: UnsafeRawBufferPointer
@@ -88,12 +88,6 @@ struct ResponseHeadReader {
             framing: framing,
             keepsAlive: keepsAlive
         )
-    }
-
-    private func lineEnd(from start: Int) -> Int {
-        var i = start
-        while self.bytes[i] != UInt8(ascii: "\r") { i += 1 }
-        return i
     }
 
     /// `HTTP-version SP 3DIGIT SP [ reason-phrase ]`; a missing SP after the code is
