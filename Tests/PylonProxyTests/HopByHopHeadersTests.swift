@@ -79,4 +79,17 @@ final class HopByHopHeadersTests: XCTestCase {
         XCTAssertEqual(self.removing([("Host", "a"), ("Accept", "*/*")]), ["Host: a", "Accept: */*"])
         XCTAssertEqual(self.removing([]), [])
     }
+
+    func testEveryStandardNameIsRecognisedInAnyCaseAndNearMissesAreNot() {
+        for name in HopByHopHeaders.standard {
+            XCTAssertTrue(HopByHopHeaders.isStandard(name), name)
+            XCTAssertTrue(HopByHopHeaders.isStandard(name.uppercased()), name)
+            XCTAssertTrue(HopByHopHeaders.isStandard(utf8: Array(name.utf8)), name)
+            XCTAssertFalse(HopByHopHeaders.isStandard(String(name.dropLast())), name)
+            XCTAssertFalse(HopByHopHeaders.isStandard(name + "s"), name)
+        }
+        for name in ["keep_alive", "tf", "upgradE1", "content-length", "x-trailer", "proxy-connectiom"] {
+            XCTAssertFalse(HopByHopHeaders.isStandard(name), name)
+        }
+    }
 }

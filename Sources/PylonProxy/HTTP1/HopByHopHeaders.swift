@@ -58,13 +58,30 @@ public enum HopByHopHeaders {
         Self.isStandard(utf8: name.utf8)
     }
 
-    /// Whether the field name in `utf8` is one of `standard`, ignoring case.
+    /// Whether the field name in `utf8` is one of `standard`, ignoring case. Every field of
+    /// every message is asked, so the length picks the one or two names to compare with.
     static func isStandard(utf8 name: some Collection<UInt8>) -> Bool {
-        let count = name.count
-        guard count == 2 || (count >= 7 && count <= 19) else { return false }
-        for candidate in Self.standard where candidate.utf8.count == count {
-            if name.elementsEqual(candidate.utf8, by: { $0 | 0x20 == $1 | 0x20 }) { return true }
+        switch name.count {
+        case 2: Self.equals(name, "te")
+        case 7: Self.equals(name, "upgrade") || Self.equals(name, "trailer")
+        case 10: Self.equals(name, "connection") || Self.equals(name, "keep-alive")
+        case 16: Self.equals(name, "proxy-connection")
+        case 17: Self.equals(name, "transfer-encoding")
+        case 18: Self.equals(name, "proxy-authenticate")
+        case 19: Self.equals(name, "proxy-authorization")
+        default: false
         }
-        return false
+    }
+
+    /// `name` is `lowercase` ignoring ASCII case; both have the same length. `lowercase`
+    /// holds only letters and `-`, so folding with 0x20 matches nothing else.
+    @inline(__always)
+    private static func equals(_ name: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        var offset = 0
+        for byte in name {
+            if byte | 0x20 != lowercase.utf8Start[offset] { return false }
+            offset += 1
+        }
+        return true
     }
 }
