@@ -4,6 +4,8 @@ import NIOHTTP2
 
 /// Forwarding a stream's request to an HTTP/1.1 or HTTP/2 upstream and its response back.
 extension HTTP2StreamProxy: UpstreamRequestSender {
+    var forwarding: ProxyServerConfiguration.Forwarding { self.configuration.forwarding }
+
     var clientIsWritable: Bool { self.context.channel.isWritable }
 
     // MARK: UpstreamResponseSink

@@ -5,6 +5,7 @@ import NIOHTTP1
 /// `UpstreamRequestSender`'s).
 extension HTTP1ProxyConnection: UpstreamRequestSender {
     var clientIsWritable: Bool { self.context.channel.isWritable }
+    var forwarding: ProxyServerConfiguration.Forwarding { self.configuration.forwarding }
 
     func upstreamResponseHead(_ upstreamHead: consuming HTTPResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange else { return }

@@ -10,7 +10,9 @@ protocol UpstreamRequestSender: UpstreamResponseSink {
     associatedtype Proxy: ProxyHTTP
 
     var proxy: Proxy { get }
-    var configuration: ProxyServerConfiguration { get }
+    /// The server's forwarding settings (asked for them alone: a protocol getter hands back
+    /// a copy, and copying the whole configuration per request costs a retain per field).
+    var forwarding: ProxyServerConfiguration.Forwarding { get }
     var pool: UpstreamPool { get }
     var logger: Logger { get }
     var exchange: ProxyExchange<Proxy.Context>? { get }
@@ -73,7 +75,7 @@ extension UpstreamRequestSender {
 
     func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange<Proxy.Context>) {
         var head = UpstreamRequestHead.make(
-            for: exchange.session, framing: exchange.requestFraming, forwarding: self.configuration.forwarding,
+            for: exchange.session, framing: exchange.requestFraming, forwarding: self.forwarding,
             upstreamVersion: peer.httpVersion
         )
         do {
