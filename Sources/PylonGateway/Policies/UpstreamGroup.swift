@@ -97,15 +97,16 @@ final class UpstreamGroup: Sendable {
     }
 
     /// The hash of the request's key for consistent hashing (0 for other strategies).
-    func keyHash(path: Substring, clientIP: String?, headers: HTTPHeaders) -> UInt64 {
+    func keyHash(_ session: ProxySession, clientIP: String?) -> UInt64 {
+        // Read from the session only when hashing: most upstreams do not.
         guard let hashKey = self.hashKey else { return 0 }
         switch hashKey {
         case .clientIP:
             return ConsistentHashBalancer.hash(clientIP ?? "")
         case .path:
-            return ConsistentHashBalancer.hash(String(path))
+            return ConsistentHashBalancer.hash(String(session.path))
         case .header(let name):
-            return ConsistentHashBalancer.hash(headers.first(name: name) ?? clientIP ?? "")
+            return ConsistentHashBalancer.hash(session.request.headers.first(name: name) ?? clientIP ?? "")
         }
     }
 

@@ -48,14 +48,16 @@ final class ProxyExchange<Context> {
     /// The upstream connection came from the pool (a failure before any response byte
     /// may be a stale socket rather than a real upstream failure).
     var upstreamWasReused = false
-    /// When the last request body bytes arrived, for the body timeout.
-    var lastBodyRead = NIODeadline.now()
+    /// When the last request body bytes arrived, for the body timeout; at first, when the
+    /// head was complete (the session's start, rather than another clock read per request).
+    var lastBodyRead: NIODeadline
 
     init(session: ProxySession, context: Context, requestFraming: RequestFraming, closeAfterResponse: Bool) {
         self.session = session
         self.context = context
         self.requestFraming = requestFraming
         self.closeAfterResponse = closeAfterResponse
+        self.lastBodyRead = session.startTime
     }
 
     var upstreamConnection: UpstreamConnection? {

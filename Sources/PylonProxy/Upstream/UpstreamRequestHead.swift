@@ -20,7 +20,9 @@ enum UpstreamRequestHead {
         // pass of their own would walk every field again for what is almost always nothing.
         var nominated: [Substring] = []
         var fields: [(String, String)] = []
-        fields.reserveCapacity(head.headers.count + 4)
+        // Room for the fields added here and those the gateway adds next (Host, the request
+        // ID, header rules): growing the array would copy it.
+        fields.reserveCapacity(head.headers.count + 8)
         var forwardedFor: String? = nil
         var via: String? = nil
         // An HTTP/2 client may split `cookie` into a field per pair (RFC 9113 §8.2.3); an

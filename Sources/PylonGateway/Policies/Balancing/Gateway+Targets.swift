@@ -21,7 +21,7 @@ extension Gateway {
     /// `upstreamPeer`: a servable target the request has not tried yet (see `UpstreamGroup.choose`).
     func pickTarget(_ session: ProxySession, _ ctx: inout Context) -> HTTPPeer {
         let upstream = self.upstreams[self.routes[ctx.route!].upstream]
-        let keyHash = upstream.keyHash(path: session.path, clientIP: ctx.clientIP, headers: session.request.headers)
+        let keyHash = upstream.keyHash(session, clientIP: ctx.clientIP)
         let index = upstream.choose(keyHash: keyHash, tried: ctx.triedTargets)
         // A request sent again (a stale pooled socket, a stream the upstream refused) leaves
         // the target it had first: it is in flight on one target at a time.
