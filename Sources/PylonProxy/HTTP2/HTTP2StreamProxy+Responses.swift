@@ -50,7 +50,7 @@ extension HTTP2StreamProxy {
     /// anything to do.
     func writeFrame(_ payload: HTTP2Frame.FramePayload, promise: EventLoopPromise<Void>? = nil) {
         self.hasUnflushedWrites = true
-        self.context.write(self.wrapOutboundOut(payload), promise: promise)
+        self.context.write(ConcreteMessages.wrap(payload), promise: promise)
     }
 
     /// Writes what is held back and flushes what was written. A read cycle on either side
@@ -154,7 +154,7 @@ extension HTTP2StreamProxy {
         self.heldResponseHead = nil
         self.heldBody = nil
         self.hasUnflushedWrites = false
-        self.context.writeAndFlush(self.wrapOutboundOut(.rstStream(code)), promise: nil)
+        self.context.writeAndFlush(ConcreteMessages.wrap(.rstStream(code)), promise: nil)
         self.context.close(promise: nil)
     }
 

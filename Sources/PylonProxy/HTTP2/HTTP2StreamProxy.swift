@@ -85,7 +85,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadCycle = true
-        switch self.unwrapInboundIn(data) {
+        switch ConcreteMessages.payload(data) {
         case .headers(let headers):
             self.receiveHeaders(headers)
         case .data(let data):

@@ -67,7 +67,7 @@ extension HTTP1ProxyConnection {
     /// anything to do.
     func writeToClient(_ buffer: ByteBuffer) {
         self.hasUnflushedWrites = true
-        self.context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.context.write(ConcreteMessages.wrap(buffer), promise: nil)
     }
 
     /// Flushes what was written to the client, a held head included. A read cycle on

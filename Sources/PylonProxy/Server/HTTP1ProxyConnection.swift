@@ -125,7 +125,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = self.unwrapInboundIn(data)
+        var bytes = ConcreteMessages.bytes(data)
         self.inReadCycle = true
         if self.closing {
             return  // lingering after a half-close: read and drop
