@@ -12,6 +12,9 @@ final class UpstreamPool {
     /// A reference per peer, so the hot path only ever reads the dictionary: editing a
     /// value in place goes through a modify coroutine that allocates its frame.
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
+    /// The entry of `idle` found last: most requests of a loop go to the peer the one before
+    /// went to, and comparing a key costs less than hashing it. Entries are never removed.
+    private var lastFound: (key: UpstreamPoolKey, connections: IdleConnections)?
     /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
     private let http2: HTTP2UpstreamPool
     /// Buffers for the heads this loop's connections write, both directions.
@@ -25,7 +28,7 @@ final class UpstreamPool {
 
     /// The most recently used idle connection to `peer`, if one is still open.
     func take(_ peer: HTTPPeer) -> UpstreamConnection? {
-        guard let idle = self.idle[peer.poolKey] else { return nil }
+        guard let idle = self.idleConnections(for: peer.poolKey) else { return nil }
         while let connection = idle.connections.popLast() {
             connection.idleDeadline = nil
             // `.reusable` implies open: closing, or the channel going inactive, sets `.closed`
@@ -44,7 +47,7 @@ final class UpstreamPool {
             return
         }
         let idle: IdleConnections
-        if let existing = self.idle[connection.poolKey] {
+        if let existing = self.idleConnections(for: connection.poolKey) {
             idle = existing
         } else {
             idle = IdleConnections()
@@ -64,6 +67,13 @@ final class UpstreamPool {
         connection.idleDeadline = deadline
         if connection.idleTimer != nil, let firesAt = connection.idleTimerFiresAt, firesAt <= deadline { return }
         self.scheduleIdleExpiry(connection, at: deadline)
+    }
+
+    private func idleConnections(for key: UpstreamPoolKey) -> IdleConnections? {
+        if let last = self.lastFound, last.key == key { return last.connections }
+        guard let found = self.idle[key] else { return nil }
+        self.lastFound = (key, found)
+        return found
     }
 
     /// How long a connection given back beyond a peer's `maxIdleConnections` stays pooled.
