@@ -6,14 +6,6 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// The request path's modules leave exclusivity to the compiler's static checks in release
-/// builds. The dynamic checks (`swift_beginAccess` on every `inout` of a class property,
-/// through thread-local storage) cost about a tenth of the proxy's user time per request;
-/// debug builds, and so the test suite's debug runs, keep them.
-let hotPath: [SwiftSetting] = strict + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
-
 let package = Package(
     name: "pylon",
     platforms: [.macOS(.v14)],
@@ -72,7 +64,7 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: hotPath
+            swiftSettings: strict
         ),
         .target(
             name: "PylonGateway",
@@ -91,7 +83,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ],
-            swiftSettings: hotPath
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "pylon",
