@@ -2,7 +2,7 @@ public import NIOCore
 
 /// Where a request goes upstream, and how patiently: the answer of `ProxyHTTP.upstreamPeer`.
 ///
-/// The fields live in one shared, copy-on-write storage object: a peer is copied several
+/// The fields live in one shared, immutable storage object: a peer is copied several
 /// times per request (out of the balancer, into the session, to the pool), and copying
 /// one reference costs one reference count where copying each field cost one per string,
 /// address and TLS context.
@@ -11,45 +11,45 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
 
     /// The upstream's socket address, resolved before the request (never on the event loop).
     public var address: SocketAddress {
-        get { self.storage.address }
+        get { self.storage.fields.address }
         set { self.edit { $0.address = newValue } }
     }
     /// How the peer is named in logs and metrics, e.g. `127.0.0.1:9001` or `api.internal:80`.
     public var name: String {
-        get { self.storage.name }
+        get { self.storage.fields.name }
         set { self.edit { $0.name = newValue } }
     }
     /// Time allowed for the TCP connect → 504 past it.
     public var connectTimeout: TimeAmount {
-        get { self.storage.connectTimeout }
+        get { self.storage.fields.connectTimeout }
         set { self.edit { $0.connectTimeout = newValue } }
     }
     /// Time allowed between two reads of the upstream response (and for the response
     /// head after the request was sent) → 504 before the head, a closed connection after.
     public var readTimeout: TimeAmount {
-        get { self.storage.readTimeout }
+        get { self.storage.fields.readTimeout }
         set { self.edit { $0.readTimeout = newValue } }
     }
     /// Idle connections to this peer kept per event loop for reuse.
     public var maxIdleConnections: Int {
-        get { self.storage.maxIdleConnections }
+        get { self.storage.fields.maxIdleConnections }
         set { self.edit { $0.maxIdleConnections = newValue } }
     }
     /// How long an idle pooled connection is kept before Pylon closes it; keep it below
     /// the upstream's own keep-alive timeout so Pylon, not the upstream, closes first.
     public var idleTimeout: TimeAmount {
-        get { self.storage.idleTimeout }
+        get { self.storage.fields.idleTimeout }
         set { self.edit { $0.idleTimeout = newValue } }
     }
     /// TLS towards the peer; nil speaks plain HTTP.
     public var tls: UpstreamTLS? {
-        get { self.storage.tls }
+        get { self.storage.fields.tls }
         set { self.edit { $0.tls = newValue } }
     }
     /// HTTP/1.1 or HTTP/2 towards the peer. For HTTP/2 over TLS, `tls`'s context must offer
     /// `h2` in ALPN (`UpstreamTLSContext(applicationProtocols: ["h2"])`).
     public var httpVersion: UpstreamHTTPVersion {
-        get { self.storage.httpVersion }
+        get { self.storage.fields.httpVersion }
         set { self.edit { $0.httpVersion = newValue } }
     }
 
@@ -64,9 +64,11 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         httpVersion: UpstreamHTTPVersion = .http1_1
     ) {
         self.storage = Storage(
-            address: address, name: name ?? address.ipAddressAndPort, connectTimeout: connectTimeout,
-            readTimeout: readTimeout, maxIdleConnections: maxIdleConnections, idleTimeout: idleTimeout, tls: tls,
-            httpVersion: httpVersion
+            Fields(
+                address: address, name: name ?? address.ipAddressAndPort, connectTimeout: connectTimeout,
+                readTimeout: readTimeout, maxIdleConnections: maxIdleConnections, idleTimeout: idleTimeout, tls: tls,
+                httpVersion: httpVersion
+            )
         )
     }
 
@@ -76,10 +78,11 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
     /// different timeouts still share sockets, a plain and a TLS peer on one address never do.
     var poolKey: UpstreamPoolKey { self.storage.poolKey }
 
-    private mutating func edit(_ change: (Storage) -> Void) {
-        if !isKnownUniquelyReferenced(&self.storage) { self.storage = self.storage.copy() }
-        change(self.storage)
-        self.storage.poolKey = UpstreamPoolKey(address: self.storage.address, tls: self.storage.tls, httpVersion: self.storage.httpVersion)
+    /// Peers are changed while being configured, not per request: each change makes new storage.
+    private mutating func edit(_ change: (inout Fields) -> Void) {
+        var fields = self.storage.fields
+        change(&fields)
+        self.storage = Storage(fields)
     }
 
     public static func == (lhs: HTTPPeer, rhs: HTTPPeer) -> Bool {
@@ -90,9 +93,7 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         hasher.combine(self.storage.fields)
     }
 
-    /// Only ever changed while uniquely referenced (`edit`), so sharing it across threads
-    /// shares an immutable value.
-    private final class Storage: @unchecked Sendable {
+    private struct Fields: Sendable, Hashable {
         var address: SocketAddress
         var name: String
         var connectTimeout: TimeAmount
@@ -101,51 +102,17 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         var idleTimeout: TimeAmount
         var tls: UpstreamTLS?
         var httpVersion: UpstreamHTTPVersion
-        /// Computed with every change rather than on every use: the pool looks it up per request.
-        var poolKey: UpstreamPoolKey
-
-        init(
-            address: SocketAddress, name: String, connectTimeout: TimeAmount, readTimeout: TimeAmount,
-            maxIdleConnections: Int, idleTimeout: TimeAmount, tls: UpstreamTLS?, httpVersion: UpstreamHTTPVersion
-        ) {
-            self.address = address
-            self.name = name
-            self.connectTimeout = connectTimeout
-            self.readTimeout = readTimeout
-            self.maxIdleConnections = maxIdleConnections
-            self.idleTimeout = idleTimeout
-            self.tls = tls
-            self.httpVersion = httpVersion
-            self.poolKey = UpstreamPoolKey(address: address, tls: tls, httpVersion: httpVersion)
-        }
-
-        func copy() -> Storage {
-            Storage(
-                address: self.address, name: self.name, connectTimeout: self.connectTimeout, readTimeout: self.readTimeout,
-                maxIdleConnections: self.maxIdleConnections, idleTimeout: self.idleTimeout, tls: self.tls,
-                httpVersion: self.httpVersion
-            )
-        }
-
-        /// Every field, for equality and hashing.
-        var fields: Fields {
-            Fields(
-                address: self.address, name: self.name, connectTimeout: self.connectTimeout, readTimeout: self.readTimeout,
-                maxIdleConnections: self.maxIdleConnections, idleTimeout: self.idleTimeout, tls: self.tls,
-                httpVersion: self.httpVersion
-            )
-        }
     }
 
-    private struct Fields: Hashable {
-        var address: SocketAddress
-        var name: String
-        var connectTimeout: TimeAmount
-        var readTimeout: TimeAmount
-        var maxIdleConnections: Int
-        var idleTimeout: TimeAmount
-        var tls: UpstreamTLS?
-        var httpVersion: UpstreamHTTPVersion
+    private final class Storage: Sendable {
+        let fields: Fields
+        /// Made with the fields rather than on every use: the pool looks it up per request.
+        let poolKey: UpstreamPoolKey
+
+        init(_ fields: Fields) {
+            self.fields = fields
+            self.poolKey = UpstreamPoolKey(address: fields.address, tls: fields.tls, httpVersion: fields.httpVersion)
+        }
     }
 }
 
