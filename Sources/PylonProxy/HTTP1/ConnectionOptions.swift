@@ -9,9 +9,9 @@ struct ConnectionOptions {
 
     mutating func add(_ value: UnsafeRawBufferPointer) {
         for option in FieldListElements(value) where !option.isEmpty {
-            if HeadReader.equalsIgnoringCase(option, "close") {
+            if FieldName.matches(option, "close") {
                 self.close = true
-            } else if HeadReader.equalsIgnoringCase(option, "keep-alive") {
+            } else if FieldName.matches(option, "keep-alive") {
                 self.keepAlive = true
             } else if !HopByHopHeaders.isStandard(utf8: option) {
                 self.nominated.append(Substring(String(decoding: option, as: UTF8.self)))

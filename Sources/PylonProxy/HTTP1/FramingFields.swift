@@ -35,7 +35,7 @@ struct FramingFields {
         self.hasTransferEncoding = true
         for coding in FieldListElements(value) where !coding.isEmpty {
             self.transferCodingCount += 1
-            self.lastCodingIsChunked = HeadReader.equalsIgnoringCase(coding, "chunked")
+            self.lastCodingIsChunked = FieldName.matches(coding, "chunked")
         }
     }
 }

@@ -26,9 +26,9 @@ struct HeadReader {
             let (name, value) = try Self.splitField(field)
             lineStart = end + 2
 
-            if Self.equalsIgnoringCase(name, "host") {
+            if FieldName.matches(name, "host") {
                 hostCount += 1
-            } else if Self.equalsIgnoringCase(name, "content-length") {
+            } else if FieldName.matches(name, "content-length") {
                 do throws(FramingFields.Failure) {
                     try framingFields.addContentLength(value)
                 } catch {
@@ -37,7 +37,7 @@ struct HeadReader {
                     case .conflictingContentLength: throw .badRequest("conflicting Content-Length values")
                     }
                 }
-            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+            } else if FieldName.matches(name, "transfer-encoding") {
                 framingFields.addTransferEncoding(value)
             }
             fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
@@ -147,12 +147,6 @@ struct HeadReader {
         return (name, value)
     }
 
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        for i in 0..<bytes.count where bytes[i] | 0x20 != other[i] { return false }
-        return true
-    }
 
     /// For an absolute-form target (`http://host:port/path`), its authority and the
     /// origin-form path to forward (RFC 9112 §3.2.2).

@@ -28,7 +28,7 @@ public enum HopByHopHeaders {
     /// usually none, since "keep-alive" and "close" are standard names anyway.
     static func nominated(in headers: HTTPHeaders) -> [Substring] {
         var named: [Substring] = []
-        for (name, value) in headers where Self.isConnection(name) { Self.addNominated(by: value, to: &named) }
+        for (name, value) in headers where name.isFieldName("connection") { Self.addNominated(by: value, to: &named) }
         return named
     }
 
@@ -45,10 +45,6 @@ public enum HopByHopHeaders {
         !nominated.isEmpty && nominated.contains(where: { Self.equalIgnoringCase($0, name) })
     }
 
-    private static func isConnection(_ name: String) -> Bool {
-        name.utf8.count == 10 && Self.equalIgnoringCase("connection", name)
-    }
-
     private static func equalIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
         a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8, by: { $0 | 0x20 == $1 | 0x20 })
     }
@@ -62,26 +58,14 @@ public enum HopByHopHeaders {
     /// every message is asked, so the length picks the one or two names to compare with.
     static func isStandard(utf8 name: some Collection<UInt8>) -> Bool {
         switch name.count {
-        case 2: Self.equals(name, "te")
-        case 7: Self.equals(name, "upgrade") || Self.equals(name, "trailer")
-        case 10: Self.equals(name, "connection") || Self.equals(name, "keep-alive")
-        case 16: Self.equals(name, "proxy-connection")
-        case 17: Self.equals(name, "transfer-encoding")
-        case 18: Self.equals(name, "proxy-authenticate")
-        case 19: Self.equals(name, "proxy-authorization")
+        case 2: FieldName.matches(name, "te")
+        case 7: FieldName.matches(name, "upgrade") || FieldName.matches(name, "trailer")
+        case 10: FieldName.matches(name, "connection") || FieldName.matches(name, "keep-alive")
+        case 16: FieldName.matches(name, "proxy-connection")
+        case 17: FieldName.matches(name, "transfer-encoding")
+        case 18: FieldName.matches(name, "proxy-authenticate")
+        case 19: FieldName.matches(name, "proxy-authorization")
         default: false
         }
-    }
-
-    /// `name` is `lowercase` ignoring ASCII case; both have the same length. `lowercase`
-    /// holds only letters and `-`, so folding with 0x20 matches nothing else.
-    @inline(__always)
-    private static func equals(_ name: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
-        var offset = 0
-        for byte in name {
-            if byte | 0x20 != lowercase.utf8Start[offset] { return false }
-            offset += 1
-        }
-        return true
     }
 }

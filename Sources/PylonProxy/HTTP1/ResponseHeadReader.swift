@@ -44,14 +44,14 @@ struct ResponseHeadReader {
             }
             lineStart = end + 2
             if HopByHopHeaders.isStandard(utf8: name) {
-                if HeadReader.equalsIgnoringCase(name, "transfer-encoding") {
+                if FieldName.matches(name, "transfer-encoding") {
                     framingFields.addTransferEncoding(value)
-                } else if HeadReader.equalsIgnoringCase(name, "connection") {
+                } else if FieldName.matches(name, "connection") {
                     connection.add(value)
                 }
                 continue
             }
-            if HeadReader.equalsIgnoringCase(name, "content-length") {
+            if FieldName.matches(name, "content-length") {
                 do throws(FramingFields.Failure) {
                     try framingFields.addContentLength(value)
                 } catch {

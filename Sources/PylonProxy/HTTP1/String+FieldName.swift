@@ -1,10 +1,24 @@
+/// Comparisons of field names (and other tokens: Connection options, transfer codings) with
+/// lowercase literals, for the parsers, the writers and the hop-by-hop check alike.
+enum FieldName {
+    /// Whether `name` is `lowercase`, ignoring ASCII case. `lowercase` holds only lowercase
+    /// letters and `-`, so folding with 0x20 cannot match anything else that a token may
+    /// contain.
+    @inline(__always)
+    static func matches(_ name: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard name.count == lowercase.utf8CodeUnitCount else { return false }
+        var offset = 0
+        for byte in name {
+            if byte | 0x20 != lowercase.utf8Start[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+}
+
 extension String {
-    /// Whether this field name is `lowercase`, ignoring ASCII case. `lowercase` holds only
-    /// lowercase letters and `-`, so folding with 0x20 cannot match anything else that a
-    /// field name (a token) may contain.
+    /// Whether this field name is `lowercase`, ignoring ASCII case (see `FieldName.matches`).
     func isFieldName(_ lowercase: StaticString) -> Bool {
-        guard self.utf8.count == lowercase.utf8CodeUnitCount else { return false }
-        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return self.utf8.elementsEqual(other, by: { $0 | 0x20 == $1 })
+        FieldName.matches(self.utf8, lowercase)
     }
 }

@@ -60,7 +60,7 @@ enum UpstreamRequestHead {
                 break
             }
             if HopByHopHeaders.isStandard(name) {
-                if name.utf8.count == 10, name.isFieldName("connection") { HopByHopHeaders.addNominated(by: value, to: &nominated) }
+                if name.isFieldName("connection") { HopByHopHeaders.addNominated(by: value, to: &nominated) }
                 continue
             }
             fields.append((name, value))

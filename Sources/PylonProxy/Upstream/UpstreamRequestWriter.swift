@@ -22,7 +22,7 @@ struct UpstreamRequestWriter {
             writer.append(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
             // The framing is learnt in the same pass over the fields that writes them.
             for (name, value) in head.headers {
-                if name.utf8.count == 17, name.isFieldName("transfer-encoding") {
+                if name.isFieldName("transfer-encoding") {
                     chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
                 }
                 writer.appendField(name, value)
