@@ -78,8 +78,7 @@ extension HTTP2StreamProxy {
         let answeredEarly = !exchange.requestComplete && !self.clientEndedStream
         if answeredEarly {
             exchange.requestComplete = true
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
         }
         let written: EventLoopPromise<Void>? = answeredEarly ? self.context.eventLoop.makePromise() : nil
         if let trailers {
@@ -126,6 +125,9 @@ extension HTTP2StreamProxy {
     /// A failure: the error page from `failToProxy` if nothing was sent yet, else a reset.
     func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError) {
         exchange.error = error
+        // The request is over for the upstream too: a stream left attached would stay open
+        // upstream, holding this stream's state, until its read timeout.
+        exchange.abandonUpstream()
         if case .badRequest = error.kind {} else {
             if exchange.session.peer == nil || error.kind == .phase {
                 self.logger.error("request failed", metadata: ["error": "\(error)"])
@@ -143,8 +145,7 @@ extension HTTP2StreamProxy {
     /// is the only honest signal left; the connection's other streams go on.
     func resetStream(_ exchange: ProxyExchange<Proxy.Context>) {
         self.finish(exchange)
-        exchange.upstreamConnection?.abandon()
-        exchange.upstream = .finished
+        exchange.abandonUpstream()
         self.reset(.internalError)
     }
 

@@ -22,8 +22,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
         do {
             try self.proxy.responseFilter(exchange.session, &head, &exchange.context)
         } catch {
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             return self.fail(exchange, ProxyError(.phase, "response filter: \(error)"))
         }
         let framing = ResponseFraming.decide(
@@ -43,8 +42,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
             try self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
         } catch {
             exchange.error = ProxyError(.phase, "response body filter: \(error)")
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             return self.resetStream(exchange)
         }
         guard let piece, piece.readableBytes > 0 else { return }

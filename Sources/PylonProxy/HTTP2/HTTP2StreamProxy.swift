@@ -123,8 +123,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         self.heldResponseHead = nil
         self.heldBody = nil
         if let exchange = self.exchange {
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             if !self.logged {
                 // Closed by the response's own END_STREAM, or by the client before it.
                 let error = exchange.responseComplete ? exchange.error : exchange.error ?? ProxyError(.downstreamClosed, "client reset the stream")
@@ -257,8 +256,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         exchange.lastBodyRead = .now()
         if exchange.discardingBody { return }
         if let limit = self.configuration.maxRequestBody, exchange.session.requestBodyBytes > limit {
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             return self.fail(exchange, ProxyError(.badRequest(status: 413), "request body over the limit \(limit)"))
         }
         var piece: ByteBuffer? = body
@@ -320,8 +318,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
                 self.armBodyTimer()
                 return
             }
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             self.fail(exchange, ProxyError(.badRequest(status: 408), "request body stalled for \(timeout)"))
         }
     }

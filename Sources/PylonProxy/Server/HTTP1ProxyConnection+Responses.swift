@@ -123,6 +123,10 @@ extension HTTP1ProxyConnection {
     /// A failure before the response started: the error page from `failToProxy`.
     func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError) {
         exchange.error = error
+        // Whatever the upstream still sends belongs to a request that is over: a connection
+        // left attached would answer the next request on this connection with it, or time
+        // out into it.
+        exchange.abandonUpstream()
         if case .badRequest = error.kind {} else {
             if exchange.session.peer == nil || error.kind == .phase {
                 self.logger.error("request failed", metadata: ["error": "\(error)"])
@@ -165,8 +169,7 @@ extension HTTP1ProxyConnection {
     func abortExchange(_ error: ProxyError) {
         guard let exchange = self.exchange else { return }
         exchange.error = error
-        exchange.upstreamConnection?.abandon()
-        exchange.upstream = .finished
+        exchange.abandonUpstream()
         self.finishWithBrokenConnection(exchange)
     }
 

@@ -84,8 +84,7 @@ extension HTTP1ProxyConnection {
             let error = ProxyError(.badRequest(status: 408), "request body stalled for \(timeout)")
             exchange.requestComplete = true
             exchange.closeAfterResponse = true
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             self.fail(exchange, error)
         }
     }

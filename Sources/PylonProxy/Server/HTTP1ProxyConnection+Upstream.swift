@@ -35,8 +35,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
         do {
             try self.proxy.responseFilter(exchange.session, &head, &exchange.context)
         } catch {
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             return self.fail(exchange, ProxyError(.phase, "response filter: \(error)"))
         }
         // The request body is still coming while the response starts: the connection cannot be reused.
@@ -57,8 +56,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             try self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
         } catch {
             exchange.error = ProxyError(.phase, "response body filter: \(error)")
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             return self.finishWithBrokenConnection(exchange)
         }
         guard let piece, piece.readableBytes > 0 else { return }

@@ -199,8 +199,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.bodyTimer?.cancel()
         if let exchange = self.exchange {
             self.exchange = nil
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             if !exchange.responseComplete {
                 self.log(exchange, error: exchange.error ?? ProxyError(.downstreamClosed, "client closed the connection"))
             }
@@ -287,8 +286,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             self.finishWithBrokenConnection(exchange)
             return
         }
-        exchange.upstreamConnection?.abandon()
-        exchange.upstream = .finished
+        exchange.abandonUpstream()
         self.respondLocally(self.proxy.failToProxy(exchange.session, error: proxyError, &exchange.context), exchange)
     }
 
@@ -394,8 +392,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             exchange.closeAfterResponse = true
             let error = ProxyError(.badRequest(status: 413), "request body over the limit \(limit)")
             exchange.requestComplete = true
-            exchange.upstreamConnection?.abandon()
-            exchange.upstream = .finished
+            exchange.abandonUpstream()
             if exchange.responseStarted {
                 exchange.error = error
                 self.finishWithBrokenConnection(exchange)

@@ -70,6 +70,14 @@ final class ProxyExchange<Context> {
         return nil
     }
 
+    /// Ends the upstream part of this request without reading its response: an attached
+    /// connection is closed (it stopped mid-exchange, so it cannot serve another request)
+    /// and one still connecting goes back to the pool unused when it arrives.
+    func abandonUpstream() {
+        self.upstreamConnection?.abandon()
+        self.upstream = .finished
+    }
+
     var responseStarted: Bool {
         if case .notStarted = self.response { return false }
         return true
