@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "PylonSupervisor", targets: ["PylonSupervisor"]),
         // scripts/bench's reference floor: SwiftNIO relaying bytes, no HTTP work.
         .executable(name: "nio-relay", targets: ["NIORelay"]),
+        // scripts/bench --heads: the cost of each step of handling an exchange's heads.
+        .executable(name: "head-bench", targets: ["PylonHeadBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -96,6 +98,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "PylonHeadBench",
+            dependencies: [
+                "PylonProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

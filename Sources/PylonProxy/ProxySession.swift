@@ -59,7 +59,7 @@ public final class ProxySession {
         self.requestIndexOnConnection = requestIndexOnConnection
     }
 
-    convenience init(
+    package convenience init(
         request: HTTPRequestHead,
         clientAddress: SocketAddress?,
         clientIP: String?,

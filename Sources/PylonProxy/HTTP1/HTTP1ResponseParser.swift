@@ -1,10 +1,10 @@
-import NIOCore
-import NIOHTTP1
+package import NIOCore
+package import NIOHTTP1
 
 /// Why an upstream's bytes are not a response Pylon will forward; the request gets 502.
-struct ResponseParseError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ResponseParseError: Error, Sendable, Equatable, CustomStringConvertible {
     var reason: String
-    var description: String { self.reason }
+    package var description: String { self.reason }
 }
 
 /// An incremental, strict HTTP/1.1 response parser for upstream connections (RFC 9112).
@@ -13,13 +13,13 @@ struct ResponseParseError: Error, Sendable, Equatable, CustomStringConvertible {
 /// (Content-Length with Transfer-Encoding, differing lengths, bad chunk sizes, obs-fold,
 /// bare CR or LF) would let the proxy and the client disagree about the next message,
 /// so it ends in a 502 instead, as RFC 9112 §5.2 and §6.3 allow a proxy to do.
-struct HTTP1ResponseParser: Sendable {
-    struct Limits: Sendable {
+package struct HTTP1ResponseParser: Sendable {
+    package struct Limits: Sendable {
         var maxStatusLine = 8 * 1024
         var maxHeaderBytes = 64 * 1024
     }
 
-    enum Event: Sendable, Equatable {
+    package enum Event: Sendable, Equatable {
         /// A response head: 1xx interim ones, then the final one.
         case head(HTTPResponseHead)
         case body(ByteBuffer)
@@ -51,13 +51,13 @@ struct HTTP1ResponseParser: Sendable {
     private(set) var lastHeadContentLength: Int?
     private var headScanner: HeadScanner
 
-    init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
         self.headScanner = HeadScanner(maxStartLine: limits.maxStatusLine, maxFieldBytes: limits.maxHeaderBytes)
     }
 
     /// A request with `method` was sent: its response is next (a HEAD's has no body).
-    mutating func expectResponse(to method: HTTPMethod) {
+    package mutating func expectResponse(to method: HTTPMethod) {
         self.state = .head(requestMethod: method)
         self.headScanner.reset()
     }
@@ -70,7 +70,7 @@ struct HTTP1ResponseParser: Sendable {
 
     /// Consumes bytes from `buffer` and returns the next event, or nil when more bytes
     /// are needed. Bytes left after `.end` (or while idle) were sent out of turn.
-    mutating func next(_ buffer: inout ByteBuffer) throws(ResponseParseError) -> Event? {
+    package mutating func next(_ buffer: inout ByteBuffer) throws(ResponseParseError) -> Event? {
         switch self.state {
         case .idle:
             return nil

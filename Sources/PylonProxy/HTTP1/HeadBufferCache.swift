@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Buffers that serialised heads go out in, kept for reuse by one event loop.
 ///
@@ -14,7 +14,7 @@ import NIOCore
 /// it lives on one event loop and is only touched there, in code that never holds one of
 /// them across a call back into the same object. The checks cost a thread-local lookup
 /// per access, about 180 per proxied request across the request path's objects.
-final class HeadBufferCache {
+package final class HeadBufferCache {
     @exclusivity(unchecked) private var spare: [ByteBuffer] = []
     /// Few are needed: a head is written and flushed before the loop moves to the next
     /// connection's event.
@@ -23,19 +23,19 @@ final class HeadBufferCache {
     /// are not kept, so the cache never pins much memory.
     private static let maxKeptCapacity = 8 * 1024
 
-    init() {
+    package init() {
         self.spare.reserveCapacity(Self.maxSpare)
     }
 
     /// An empty buffer with room for at least `capacity` bytes.
-    func buffer(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+    package func buffer(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         guard var buffer = self.spare.popLast() else { return allocator.buffer(capacity: capacity) }
         buffer.clear(minimumCapacity: capacity)
         return buffer
     }
 
     /// Keeps `buffer` for a later head; call it once the buffer was written to a channel.
-    func recycle(_ buffer: ByteBuffer) {
+    package func recycle(_ buffer: ByteBuffer) {
         guard self.spare.count < Self.maxSpare, buffer.capacity <= Self.maxKeptCapacity else { return }
         self.spare.append(buffer)
     }

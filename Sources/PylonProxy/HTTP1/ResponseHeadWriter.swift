@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 public import NIOHTTP1
 
 /// How a response body is delimited on the way to the client.
@@ -25,9 +25,9 @@ public enum ResponseFraming: Sendable, Equatable {
 }
 
 /// Serialises response heads and frames body pieces for an HTTP/1.x client.
-enum ResponseHeadWriter {
+package enum ResponseHeadWriter {
     /// What the `Connection` field of a response says, when Pylon sets it.
-    enum ConnectionField {
+    package enum ConnectionField {
         case close
         case keepAlive
     }
@@ -46,7 +46,7 @@ enum ResponseHeadWriter {
     /// how the body is delimited on this connection is Pylon's decision alone. Done while
     /// serialising rather than by editing the fields first, which costs a scan and a copy
     /// of them per field changed.
-    static func write(
+    package static func write(
         _ head: HTTPResponseHead, version: HTTPVersion, framing: ResponseFraming, connection: ConnectionField?,
         into buffer: inout ByteBuffer
     ) {

@@ -1,14 +1,14 @@
-import NIOHTTP1
+package import NIOHTTP1
 
 /// The head of the request Pylon sends upstream, built the same way whichever protocol the
 /// client spoke: `Expect` goes (Pylon answers 100-continue itself), hop-by-hop fields go
 /// (RFC 9110 §7.6.1), the forwarding fields are added, the framing fields say how the
 /// body will be sent, and an HTTP/2 client's split `cookie` fields become one for an
 /// HTTP/1.1 upstream. The `upstreamRequestFilter` phase sees the result.
-enum UpstreamRequestHead {
+package enum UpstreamRequestHead {
     /// One pass over the client's fields that drops what does not go upstream and collects
     /// the lists Pylon appends to, instead of a scan per field removed or replaced.
-    static func make(
+    package static func make(
         for session: ProxySession, framing: RequestFraming, forwarding: ProxyServerConfiguration.Forwarding,
         upstreamVersion: UpstreamHTTPVersion
     ) -> HTTPRequestHead {

@@ -1,16 +1,18 @@
-import NIOCore
-import NIOHTTP1
+package import NIOCore
+package import NIOHTTP1
 
 /// Serialises a request for an HTTP/1.1 upstream straight into bytes: the head in one
 /// buffer, and the body framed the way the head announced it. The head's framing fields
 /// are already final (the proxy decides them from how the client framed its body).
-struct UpstreamRequestWriter {
+package struct UpstreamRequestWriter {
     /// Whether the body being written goes out in chunks.
     private(set) var isChunked = false
 
+    package init() {}
+
     /// Writes `head` into one buffer and remembers whether its body is chunked.
     /// `buffers`: where the head's buffer comes from when the connection has a cache.
-    mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
+    package mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
         let method = head.method.rawValue
         let estimate = method.utf8.count + head.uri.utf8.count + Self.fieldsEstimate
         var buffer = buffers?.buffer(capacity: estimate, allocator: allocator) ?? allocator.buffer(capacity: estimate)
