@@ -30,6 +30,15 @@ final class HTTP1RequestParserTests: XCTestCase {
         }
     }
 
+    /// Methods are case-sensitive (RFC 9110 §9.1): only the exact upper-case names are the
+    /// standard methods, whatever shortcut recognises the common ones.
+    func testMethodNamesDifferingFromStandardOnesOnlyInCaseOrLengthAreExtensionMethods() throws {
+        for name in ["get", "Get", "gET", "put", "post", "Post", "head", "HEAd", "GETS", "PUTS", "POSTS", "HEADS", "GE", "POS"] {
+            let (head, _) = try parseHead("\(name) / HTTP/1.1\r\nHost: a\r\n\r\n")
+            XCTAssertEqual(head.method, .RAW(value: name), name)
+        }
+    }
+
     func testExtensionMethodMadeOfTokenCharactersIsAccepted() throws {
         let (head, _) = try parseHead("PURGE /cache HTTP/1.1\r\nHost: a\r\n\r\n")
         XCTAssertEqual(head.method, .RAW(value: "PURGE"))

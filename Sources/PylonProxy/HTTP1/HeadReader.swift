@@ -1,6 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Reads one complete request head (request line, field lines, final CRLF) that the
 /// parser has already delimited, validating it byte by byte, and decides the body's
 /// framing from its fields (RFC 9112 §6.3).
@@ -102,12 +108,39 @@ struct HeadReader {
         }
         let versionBytes = rest[(secondSpace + 1)...]
         let version = try Self.version(UnsafeRawBufferPointer(rebasing: versionBytes))
-        let method = HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+        let method =
+            Self.commonMethod(UnsafeRawBufferPointer(rebasing: methodBytes))
+            ?? HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
         return (method, String(decoding: targetBytes, as: UTF8.self), version)
     }
 
+    /// The methods nearly every request has, told from their bytes: `HTTPMethod(rawValue:)`
+    /// wants a String made first and compares it with each method's name in turn.
+    /// Methods are case-sensitive (RFC 9110 §9.1), so `get` is not `GET`.
+    private static func commonMethod(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod? {
+        switch bytes.count {
+        case 3:
+            if bytes[0] == UInt8(ascii: "G"), bytes[1] == UInt8(ascii: "E"), bytes[2] == UInt8(ascii: "T") { return .GET }
+            if bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "U"), bytes[2] == UInt8(ascii: "T") { return .PUT }
+        case 4:
+            let word = bytes.loadUnaligned(as: UInt32.self)
+            if word == Self.littleEndianWord("POST") { return .POST }
+            if word == Self.littleEndianWord("HEAD") { return .HEAD }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// The four bytes of `text` as `loadUnaligned(as: UInt32.self)` reads them.
+    private static func littleEndianWord(_ text: StaticString) -> UInt32 {
+        let bytes = text.utf8Start
+        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+    }
+
     private static func version(_ bytes: UnsafeRawBufferPointer) throws(RequestParseError) -> HTTPVersion {
-        guard bytes.count == 8, bytes.starts(with: "HTTP/".utf8), bytes[6] == UInt8(ascii: "."),
+        guard bytes.count == 8, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/"), bytes[6] == UInt8(ascii: "."),
             let major = Self.digit(bytes[5]), let minor = Self.digit(bytes[7])
         else { throw .badRequest("malformed HTTP version") }
         guard major == 1 else { throw RequestParseError(status: 505, reason: "HTTP version not supported") }
@@ -123,12 +156,16 @@ struct HeadReader {
     static func splitField(
         _ field: UnsafeRawBufferPointer
     ) throws(RequestParseError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
-        guard let first = field.first else { throw .badRequest("empty header line") }
+        guard let base = field.baseAddress, field.count > 0 else { throw .badRequest("empty header line") }
+        let first = base.load(as: UInt8.self)
         if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
             throw .badRequest("obsolete line folding in header")
         }
-        guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { throw .badRequest("header line without colon") }
-        let name = UnsafeRawBufferPointer(rebasing: field[0..<colon])
+        guard let colonAddress = memchr(base, Int32(UInt8(ascii: ":")), field.count) else {
+            throw .badRequest("header line without colon")
+        }
+        let colon = UnsafeRawPointer(colonAddress) - base
+        let name = UnsafeRawBufferPointer(start: base, count: colon)
         guard !name.isEmpty else { throw .badRequest("empty header name") }
         for byte in name where !HTTPToken.isTokenByte(byte) {
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
@@ -138,15 +175,17 @@ struct HeadReader {
         }
         var start = colon + 1
         var end = field.count
-        while start < end, field[start] == UInt8(ascii: " ") || field[start] == UInt8(ascii: "\t") { start += 1 }
-        while end > start, field[end - 1] == UInt8(ascii: " ") || field[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-        let value = UnsafeRawBufferPointer(rebasing: field[start..<end])
-        for byte in value where (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
-            throw .badRequest("control character in header value")
-        }
+        while start < end, Self.isWhitespace(field[start]) { start += 1 }
+        while end > start, Self.isWhitespace(field[end - 1]) { end -= 1 }
+        let value = UnsafeRawBufferPointer(start: base + start, count: end - start)
+        guard !FieldValue.hasControlCharacter(value) else { throw .badRequest("control character in header value") }
         return (name, value)
     }
 
+    @inline(__always)
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+    }
 
     /// For an absolute-form target (`http://host:port/path`), its authority and the
     /// origin-form path to forward (RFC 9112 §3.2.2).
@@ -168,14 +207,5 @@ struct HeadReader {
         let rest = afterScheme[pathStart...]
         let path = rest.isEmpty ? "/" : (rest.first == "?" ? "/" + rest : String(rest))
         return (authority, path)
-    }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
     }
 }

@@ -33,10 +33,18 @@ public enum HopByHopHeaders {
     }
 
     /// Adds the options one Connection line's `value` names beyond the standard names.
+    /// Split on bytes: the separators are ASCII, and splitting the String itself walks it
+    /// Character by Character, a grapheme check each.
     static func addNominated(by value: String, to named: inout [Substring]) {
-        for option in value.split(separator: ",") {
-            let trimmed = option.trimmingWhitespace()
-            if !trimmed.isEmpty, !Self.isStandard(trimmed) { named.append(trimmed) }
+        for option in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+            var trimmed = option
+            while let first = trimmed.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+                trimmed = trimmed.dropFirst()
+            }
+            while let last = trimmed.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+                trimmed = trimmed.dropLast()
+            }
+            if !trimmed.isEmpty, !Self.isStandard(utf8: trimmed) { named.append(Substring(trimmed)) }
         }
     }
 
