@@ -1,12 +1,6 @@
 import NIOCore
 import NIOHTTP1
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Reads one complete request head (request line, field lines, final CRLF) that the
 /// parser has already delimited, validating it byte by byte, and decides the body's
 /// framing from its fields (RFC 9112 §6.3).
@@ -161,10 +155,9 @@ struct HeadReader {
         if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
             throw .badRequest("obsolete line folding in header")
         }
-        guard let colonAddress = memchr(base, Int32(UInt8(ascii: ":")), field.count) else {
+        guard let colon = HeadScanner.find(UInt8(ascii: ":"), in: base, from: 0, to: field.count) else {
             throw .badRequest("header line without colon")
         }
-        let colon = UnsafeRawPointer(colonAddress) - base
         let name = UnsafeRawBufferPointer(start: base, count: colon)
         guard !name.isEmpty else { throw .badRequest("empty header name") }
         for byte in name where !HTTPToken.isTokenByte(byte) {

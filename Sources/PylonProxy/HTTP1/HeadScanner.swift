@@ -119,7 +119,7 @@ struct HeadScanner: Sendable {
     }
 
     /// The offset of the first `byte` in `base[from..<to]`, by `memchr`.
-    private static func find(_ byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
+    static func find(_ byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
         guard from < to, let found = memchr(base + from, Int32(byte), to - from) else { return nil }
         return base.distance(to: UnsafeRawPointer(found))
     }
