@@ -16,13 +16,9 @@ struct FieldListElements: Sequence, IteratorProtocol {
         while end < self.value.count, self.value[end] != UInt8(ascii: ",") { end += 1 }
         var start = self.position
         var trimmedEnd = end
-        while start < trimmedEnd, Self.isWhitespace(self.value[start]) { start += 1 }
-        while trimmedEnd > start, Self.isWhitespace(self.value[trimmedEnd - 1]) { trimmedEnd -= 1 }
+        while start < trimmedEnd, FieldValue.isWhitespace(self.value[start]) { start += 1 }
+        while trimmedEnd > start, FieldValue.isWhitespace(self.value[trimmedEnd - 1]) { trimmedEnd -= 1 }
         if end == self.value.count { self.finished = true } else { self.position = end + 1 }
         return UnsafeRawBufferPointer(rebasing: self.value[start..<trimmedEnd])
-    }
-
-    private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }
 }

@@ -18,6 +18,12 @@ enum FieldValue {
         return Self.hasControlCharacter(base + offset, count: count - offset)
     }
 
+    /// Optional whitespace around a value or a list element (OWS: SP or HTAB).
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+    }
+
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 

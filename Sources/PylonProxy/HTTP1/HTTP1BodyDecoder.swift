@@ -140,7 +140,7 @@ struct HTTP1BodyDecoder: Sendable {
         }
         guard digits > 0 else { throw .badRequest("bad chunk size") }
         // After the size only chunk extensions may follow: BWS ";" ...
-        while index < end, view[index] == UInt8(ascii: " ") || view[index] == UInt8(ascii: "\t") { index += 1 }
+        while index < end, FieldValue.isWhitespace(view[index]) { index += 1 }
         if index < end {
             guard view[index] == UInt8(ascii: ";") else { throw .badRequest("bad chunk size") }
             while index < end {

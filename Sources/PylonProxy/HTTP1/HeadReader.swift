@@ -112,29 +112,15 @@ struct HeadReader {
     /// wants a String made first and compares it with each method's name in turn.
     /// Methods are case-sensitive (RFC 9110 §9.1), so `get` is not `GET`.
     private static func commonMethod(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod? {
-        switch bytes.count {
-        case 3:
-            if bytes[0] == UInt8(ascii: "G"), bytes[1] == UInt8(ascii: "E"), bytes[2] == UInt8(ascii: "T") { return .GET }
-            if bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "U"), bytes[2] == UInt8(ascii: "T") { return .PUT }
-        case 4:
-            let word = bytes.loadUnaligned(as: UInt32.self)
-            if word == Self.littleEndianWord("POST") { return .POST }
-            if word == Self.littleEndianWord("HEAD") { return .HEAD }
-        default:
-            break
-        }
+        if bytes.equalsASCII("GET") { return .GET }
+        if bytes.equalsASCII("POST") { return .POST }
+        if bytes.equalsASCII("HEAD") { return .HEAD }
+        if bytes.equalsASCII("PUT") { return .PUT }
         return nil
     }
 
-    /// The four bytes of `text` as `loadUnaligned(as: UInt32.self)` reads them.
-    private static func littleEndianWord(_ text: StaticString) -> UInt32 {
-        let bytes = text.utf8Start
-        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
-    }
-
     private static func version(_ bytes: UnsafeRawBufferPointer) throws(RequestParseError) -> HTTPVersion {
-        guard bytes.count == 8, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
-            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/"), bytes[6] == UInt8(ascii: "."),
+        guard bytes.count == 8, bytes.hasASCIIPrefix("HTTP/"), bytes[6] == UInt8(ascii: "."),
             let major = Self.digit(bytes[5]), let minor = Self.digit(bytes[7])
         else { throw .badRequest("malformed HTTP version") }
         guard major == 1 else { throw RequestParseError(status: 505, reason: "HTTP version not supported") }
@@ -152,7 +138,7 @@ struct HeadReader {
     ) throws(RequestParseError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
         guard let base = field.baseAddress, field.count > 0 else { throw .badRequest("empty header line") }
         let first = base.load(as: UInt8.self)
-        if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+        if FieldValue.isWhitespace(first) {
             throw .badRequest("obsolete line folding in header")
         }
         guard let colon = HeadScanner.find(UInt8(ascii: ":"), in: base, from: 0, to: field.count) else {
@@ -161,23 +147,18 @@ struct HeadReader {
         let name = UnsafeRawBufferPointer(start: base, count: colon)
         guard !name.isEmpty else { throw .badRequest("empty header name") }
         for byte in name where !HTTPToken.isTokenByte(byte) {
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+            if FieldValue.isWhitespace(byte) {
                 throw .badRequest("whitespace before colon in header")
             }
             throw .badRequest("invalid character in header name")
         }
         var start = colon + 1
         var end = field.count
-        while start < end, Self.isWhitespace(field[start]) { start += 1 }
-        while end > start, Self.isWhitespace(field[end - 1]) { end -= 1 }
+        while start < end, FieldValue.isWhitespace(field[start]) { start += 1 }
+        while end > start, FieldValue.isWhitespace(field[end - 1]) { end -= 1 }
         let value = UnsafeRawBufferPointer(start: base + start, count: end - start)
         guard !FieldValue.hasControlCharacter(value) else { throw .badRequest("control character in header value") }
         return (name, value)
-    }
-
-    @inline(__always)
-    private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }
 
     /// For an absolute-form target (`http://host:port/path`), its authority and the

@@ -33,18 +33,14 @@ public enum HopByHopHeaders {
     }
 
     /// Adds the options one Connection line's `value` names beyond the standard names.
-    /// Split on bytes: the separators are ASCII, and splitting the String itself walks it
-    /// Character by Character, a grapheme check each.
+    /// Read from its bytes by `FieldListElements`, as the response parser reads them:
+    /// splitting the String itself walks it Character by Character, a grapheme check each.
     static func addNominated(by value: String, to named: inout [Substring]) {
-        for option in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
-            var trimmed = option
-            while let first = trimmed.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-                trimmed = trimmed.dropFirst()
+        var value = value
+        value.withUTF8 { bytes in
+            for option in FieldListElements(UnsafeRawBufferPointer(bytes)) where !option.isEmpty {
+                if !Self.isStandard(utf8: option) { named.append(Substring(String(decoding: option, as: UTF8.self))) }
             }
-            while let last = trimmed.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
-                trimmed = trimmed.dropLast()
-            }
-            if !trimmed.isEmpty, !Self.isStandard(utf8: trimmed) { named.append(Substring(trimmed)) }
         }
     }
 

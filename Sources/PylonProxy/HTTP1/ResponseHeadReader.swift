@@ -94,10 +94,7 @@ struct ResponseHeadReader {
     /// tolerated, as many servers omit it with an empty reason.
     private func statusLine(_ range: Range<Int>) throws(ResponseParseError) -> (HTTPVersion, HTTPResponseStatus) {
         let line = UnsafeRawBufferPointer(rebasing: self.bytes[range])
-        guard line.count >= 12, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"),
-            line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/"), line[5] == UInt8(ascii: "1"),
-            line[6] == UInt8(ascii: "."), line[8] == UInt8(ascii: " ")
-        else {
+        guard line.count >= 12, line.hasASCIIPrefix("HTTP/1."), line[8] == UInt8(ascii: " ") else {
             throw ResponseParseError(reason: "malformed upstream status line")
         }
         let minor = line[7]

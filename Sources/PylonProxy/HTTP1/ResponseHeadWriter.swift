@@ -103,7 +103,7 @@ package enum ResponseHeadWriter {
 
     /// Writes `fields` as field lines (`name: value` CRLF each): a head's or a trailer section's.
     static func writeFields(_ fields: HTTPHeaders, into buffer: inout ByteBuffer) {
-        HeadBytesWriter.write(into: &buffer, estimate: 256) { writer in
+        HeadBytesWriter.write(into: &buffer, estimate: Self.headEstimate) { writer in
             writer.appendFields(fields)
         }
     }
