@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "PylonSupervisor", targets: ["PylonSupervisor"]),
         // scripts/bench's reference floor: SwiftNIO relaying bytes, no HTTP work.
         .executable(name: "nio-relay", targets: ["NIORelay"]),
+        // scripts/bench's middle layer: Pylon's proxy framework with a one-peer ProxyHTTP.
+        .executable(name: "core-proxy", targets: ["CoreProxy"]),
         // scripts/bench --heads: the cost of each step of handling an exchange's heads.
         .executable(name: "head-bench", targets: ["PylonHeadBench"]),
     ],
@@ -108,6 +110,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CoreProxy",
+            dependencies: [
+                "PylonProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
