@@ -61,15 +61,26 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         maxIdleConnections: Int = 64,
         idleTimeout: TimeAmount = .seconds(60),
         tls: UpstreamTLS? = nil,
-        httpVersion: UpstreamHTTPVersion = .http1_1
+        httpVersion: UpstreamHTTPVersion = .http1_1,
+        http2PingInterval: TimeAmount? = nil
     ) {
         self.storage = Storage(
             Fields(
                 address: address, name: name ?? address.ipAddressAndPort, connectTimeout: connectTimeout,
                 readTimeout: readTimeout, maxIdleConnections: maxIdleConnections, idleTimeout: idleTimeout, tls: tls,
-                httpVersion: httpVersion
+                httpVersion: httpVersion, http2PingInterval: http2PingInterval
             )
         )
+    }
+
+    /// HTTP/2 only: a connection that brought nothing for this long gets a PING, and one that
+    /// brings nothing for as long again after it is taken for dead and closed, failing its
+    /// streams (502) instead of letting them wait out `readTimeout`, and sparing later
+    /// requests a stream on it. Nil: no PINGs (the default; a gRPC server, for one, answers
+    /// frequent PINGs on a silent connection with GOAWAY `ENHANCE_YOUR_CALM`).
+    public var http2PingInterval: TimeAmount? {
+        get { self.storage.fields.http2PingInterval }
+        set { self.edit { $0.http2PingInterval = newValue } }
     }
 
     public var description: String { self.name }
@@ -102,6 +113,7 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         var idleTimeout: TimeAmount
         var tls: UpstreamTLS?
         var httpVersion: UpstreamHTTPVersion
+        var http2PingInterval: TimeAmount?
     }
 
     private final class Storage: Sendable {

@@ -63,7 +63,8 @@ final class UpstreamGroup: Sendable {
                 maxIdleConnections: config.maxIdle,
                 idleTimeout: TimeAmount(config.idleTimeout),
                 tls: tlsContext.map { UpstreamTLS(context: $0, serverName: config.tls?.sni ?? target.tlsServerName) },
-                httpVersion: config.httpProtocol == .http2 ? .http2 : .http1_1
+                httpVersion: config.httpProtocol == .http2 ? .http2 : .http1_1,
+                http2PingInterval: config.pingInterval.map(TimeAmount.init)
             )
         }
         return UpstreamGroup(

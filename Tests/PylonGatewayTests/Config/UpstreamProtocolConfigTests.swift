@@ -41,3 +41,43 @@ final class UpstreamProtocolConfigTests: XCTestCase {
         assertConfigProblem(found, at: 5, 15, contains: "upstreams.api.protocol")
     }
 }
+
+/// The upstream key `ping_interval`: HTTP/2 connections' liveness PINGs, off by default.
+final class UpstreamPingIntervalConfigTests: XCTestCase {
+    private func config(upstream: String) -> String {
+        """
+        listeners: [{name: http, address: "0.0.0.0:6191"}]
+        upstreams:
+          api:
+        \(upstream.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        routes: [{path_prefix: /, upstream: api}]
+
+        """
+    }
+
+    private func load(upstream: String) throws -> UpstreamConfig {
+        let config = try ConfigLoader.parse(yaml: config(upstream: upstream), file: "test.yaml")
+        return try XCTUnwrap(config.upstream(named: "api"))
+    }
+
+    func testHTTP2UpstreamsSendNoPingsUnlessAnIntervalIsSet() throws {
+        XCTAssertNil(try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2").pingInterval)
+        let pinging = try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 15s")
+        XCTAssertEqual(pinging.pingInterval, .seconds(15))
+    }
+
+    func testAPingIntervalOnAnHTTP1UpstreamIsReportedAtItsValue() {
+        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nping_interval: 15s"))
+        assertConfigProblem(found, at: 5, 20, contains: "upstreams.api.ping_interval: ping_interval applies to protocol: http2 only")
+    }
+
+    func testAPingIntervalBelow100msIsReported() {
+        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 50ms"))
+        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a ping_interval below 100ms")
+    }
+
+    func testAMalformedPingIntervalIsReported() {
+        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: soon"))
+        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval")
+    }
+}

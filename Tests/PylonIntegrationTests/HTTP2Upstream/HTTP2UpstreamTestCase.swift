@@ -33,8 +33,11 @@ class HTTP2UpstreamTestCase: TLSTestCase {
     /// Starts pylon with an HTTPS listener for `a.test` and a plain `http` listener, routing
     /// everything to `target` with `protocol: http2` (TLS to it verified against the test
     /// CA with SNI `backend.test` when `upstreamTLS`), plus `upstreamOptions` (YAML lines).
+    /// `workers`: event loops, each with its own upstream connections; one makes every
+    /// request share them.
     func startGateway(
-        to target: String, upstreamTLS: Bool = false, upstreamOptions: [String] = [], limits: String? = nil
+        to target: String, upstreamTLS: Bool = false, upstreamOptions: [String] = [], limits: String? = nil,
+        workers: Int? = nil
     ) throws -> TLSGatewayUnderTest {
         let authority = try certificateAuthority()
         _ = try authority.issue(commonName: "Pylon A", dnsNames: ["a.test"], fileName: "a")
@@ -42,7 +45,7 @@ class HTTP2UpstreamTestCase: TLSTestCase {
         if upstreamTLS { upstream.append("tls: {sni: backend.test, ca_file: Pylon-Test-CA-ca.pem}") }
         return try startTLSGateway(
             tls: "certificates: [{cert: a.pem, key: a.key}]",
-            body: """
+            body: (workers.map { "workers: \($0)\n" } ?? "") + """
                 upstreams:
                   default:
                 \(upstream.map { "    " + $0 }.joined(separator: "\n"))

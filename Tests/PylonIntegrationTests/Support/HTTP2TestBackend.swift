@@ -32,12 +32,14 @@ final class HTTP2TestBackend: Sendable, CustomStringConvertible {
     private let serverChannel: any Channel
     private let recorder = TestBackendRecorder()
     let streams = HTTP2TestBackendStats()
+    private let connections = NIOLockedValueBox<[any Channel]>([])
 
     /// `tls`: HTTPS with this context (it should offer `h2` in ALPN) instead of h2c.
     init(name: String = "h2-backend", tls: NIOSSLContext? = nil, options: Options = Options()) throws {
         let configuration = TestBackend.Configuration(name: name, extraHeaders: [], answersExpectContinue: true)
         let recorder = self.recorder
         let stats = self.streams
+        let connections = self.connections
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -45,6 +47,7 @@ final class HTTP2TestBackend: Sendable, CustomStringConvertible {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 recorder.connectionAccepted()
+                connections.withLockedValue { $0.append(channel) }
                 channel.closeFuture.whenComplete { _ in recorder.connectionClosed() }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -89,6 +92,15 @@ final class HTTP2TestBackend: Sendable, CustomStringConvertible {
     /// Connections accepted since start.
     var acceptedConnections: Int { recorder.accepted }
 
+    /// Stops reading every connection open now, as a hung server or a lost network would:
+    /// nothing is answered on them any more, not even a PING, and nothing is closed.
+    /// Connections accepted later are served as usual.
+    func freezeConnections() throws {
+        for channel in connections.withLockedValue({ $0 }) {
+            try channel.setOption(ChannelOptions.autoRead, value: false).wait()
+        }
+    }
+
     /// Closes the listener and all connections; idempotent.
     func shutdown() {
         try? serverChannel.close().wait()
@@ -101,6 +113,7 @@ final class HTTP2TestBackendStats: Sendable {
     private struct Records {
         var mostConcurrentStreams = 0
         var goAwaysSent = 0
+        var pingsReceived = 0
         var requestTrailers: [[String: String]] = []
     }
 
@@ -109,11 +122,14 @@ final class HTTP2TestBackendStats: Sendable {
     /// The most streams open at once on any one connection.
     var mostConcurrentStreams: Int { records.withLockedValue { $0.mostConcurrentStreams } }
     var goAwaysSent: Int { records.withLockedValue { $0.goAwaysSent } }
+    /// PINGs received (not counting ACKs), on every connection.
+    var pingsReceived: Int { records.withLockedValue { $0.pingsReceived } }
     /// The trailer fields of every request that had some, lowercased names.
     var requestTrailers: [[String: String]] { records.withLockedValue { $0.requestTrailers } }
 
     func streamsOpen(_ count: Int) { records.withLockedValue { $0.mostConcurrentStreams = max($0.mostConcurrentStreams, count) } }
     func sentGoAway() { records.withLockedValue { $0.goAwaysSent += 1 } }
+    func receivedPing() { records.withLockedValue { $0.pingsReceived += 1 } }
     func receivedTrailers(_ trailers: HTTPHeaders) {
         let fields = trailers.reduce(into: [:]) { $0[$1.name.lowercased()] = $1.value }
         records.withLockedValue { $0.requestTrailers.append(fields) }

@@ -56,6 +56,12 @@ final class HTTP2TestBackendConnection: ChannelInboundHandler {
         }
     }
 
+    /// Frames of the connection itself (stream 0) come here: PINGs are counted. nio-http2
+    /// has already answered them.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .ping(_, ack: false) = unwrapInboundIn(data).payload { stats.receivedPing() }
+    }
+
     /// nio-http2 reports stream errors here too; only the socket failing ends the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !(error is any NIOHTTP2Error) { context.close(promise: nil) }

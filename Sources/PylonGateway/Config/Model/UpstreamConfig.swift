@@ -35,6 +35,9 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// HTTP/1.1 or HTTP/2 to the targets (`protocol`); default `.http1`. Health checks of
     /// `http` kind speak it too.
     public var httpProtocol: UpstreamProtocol
+    /// HTTP/2 only: silence after which a connection is PINGed, and closed when nothing comes
+    /// within as long again (`ping_interval`); default nil: no PINGs.
+    public var pingInterval: Duration?
 
     public init(
         name: String,
@@ -50,7 +53,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         healthCheck: HealthCheckConfig? = nil,
         passive: PassiveHealthConfig? = nil,
         tls: UpstreamTLSConfig? = nil,
-        httpProtocol: UpstreamProtocol = .http1
+        httpProtocol: UpstreamProtocol = .http1,
+        pingInterval: Duration? = nil
     ) {
         self.name = name
         self.targets = targets
@@ -66,6 +70,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.passive = passive
         self.tls = tls
         self.httpProtocol = httpProtocol
+        self.pingInterval = pingInterval
     }
 
     /// The weight of the target at `index` (1 when `weights` has no entry for it).

@@ -1,8 +1,11 @@
 extension UpstreamConfig {
     static let keys = [
         "targets", "balance", "hash_key", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries",
-        "health_check", "passive", "tls", "protocol",
+        "health_check", "passive", "tls", "protocol", "ping_interval",
     ]
+
+    /// The shortest `ping_interval`: below it the PINGs themselves become load.
+    static let minimumPingInterval: Duration = .milliseconds(100)
 
     /// Reads the `upstreams` mapping. `declaredNames` holds every name written, even of upstreams
     /// that had problems, so routes naming them are not reported a second time as undefined.
@@ -49,6 +52,8 @@ extension UpstreamConfig {
         let tls = tlsNode.flatMap(UpstreamTLSConfig.read(from:))
         let protocolNode = map.optional("protocol")
         let httpProtocol = protocolNode?.oneOf(UpstreamProtocol.self)
+        let pingIntervalNode = map.optional("ping_interval")
+        var pingInterval = pingIntervalNode?.duration()
 
         // Cross-checks, each reported only when the values involved were themselves valid.
         let strategy = balance ?? .roundRobin
@@ -65,9 +70,19 @@ extension UpstreamConfig {
                 )
             }
         }
+        if let pingIntervalNode, let interval = pingInterval {
+            if interval < minimumPingInterval {
+                pingIntervalNode.report("a ping_interval below 100ms would turn the PINGs themselves into load")
+                pingInterval = nil
+            } else if protocolNode == nil || httpProtocol != nil, httpProtocol != .http2 {
+                pingIntervalNode.report("ping_interval applies to protocol: http2 only (this upstream speaks http1)")
+                pingInterval = nil
+            }
+        }
         guard let targets, balanceNode == nil || balance != nil, hashKeyNode == nil || hashKey != nil,
             healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil,
-            tlsNode == nil || tls != nil, protocolNode == nil || httpProtocol != nil
+            tlsNode == nil || tls != nil, protocolNode == nil || httpProtocol != nil,
+            pingIntervalNode == nil || pingInterval != nil
         else {
             return nil
         }
@@ -83,6 +98,7 @@ extension UpstreamConfig {
         upstream.passive = passive
         upstream.tls = tls
         upstream.httpProtocol = httpProtocol ?? .http1
+        upstream.pingInterval = pingInterval
         return upstream
     }
 

@@ -21,7 +21,9 @@ import NIOHTTP2
 /// would make their HEADERS a connection error that fails every stream on it. When the
 /// connection is lost, every open stream's `UpstreamConnection` sees it close and fails
 /// its request. An idle connection (no stream open) is closed after the peer's idle
-/// timeout, or at once when the peer keeps no idle connections.
+/// timeout, or at once when the peer keeps no idle connections. With the peer's
+/// `http2PingInterval` set, a connection silent for that long is PINGed, and closed when
+/// nothing comes within as long again (`HTTP2UpstreamLiveness`).
 final class HTTP2UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
@@ -78,6 +80,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
     /// Since when no stream has been open, and its timer (re-checked when it fires).
     private var idleSince: NIODeadline?
     private var idleTimer: Scheduled<Void>?
+    /// Nil without a PING interval.
+    private var liveness: HTTP2UpstreamLiveness?
+    private var livenessTimer: Scheduled<Void>?
 
     init(peer: HTTPPeer, multiplexer: NIOHTTP2Handler.StreamMultiplexer, eventLoop: any EventLoop, logger: Logger) {
         self.poolKey = peer.poolKey
@@ -86,6 +91,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         self.scheme = peer.tls == nil ? .http : .https
         self.idleTimeout = peer.idleTimeout
         self.keepsIdle = peer.maxIdleConnections > 0
+        self.liveness = peer.http2PingInterval.map { HTTP2UpstreamLiveness(interval: $0, now: .now()) }
         self.eventLoop = eventLoop
         self.logger = logger
         self.readyPromise = eventLoop.makePromise(of: Void.self)
@@ -291,6 +297,40 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         }
     }
 
+    // MARK: Liveness
+
+    private func scheduleLivenessCheck(at deadline: NIODeadline) {
+        guard let context = self.context else { return }
+        self.livenessTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.livenessTimer = nil
+            self.checkLiveness()
+        }
+    }
+
+    /// Streams in flight after a GOAWAY still need their connection alive: checked until it closes.
+    private func checkLiveness() {
+        guard self.state == .ready || self.state == .goingAway, let context = self.context,
+            let step = self.liveness?.step(at: .now())
+        else { return }
+        switch step {
+        case .wait(let deadline):
+            self.scheduleLivenessCheck(at: deadline)
+        case .ping(let deadline):
+            let ping = HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2UpstreamLiveness.pingData, ack: false))
+            context.writeAndFlush(self.wrapOutboundOut(ping), promise: nil)
+            self.scheduleLivenessCheck(at: deadline)
+        case .dead:
+            self.logger.warning(
+                "upstream HTTP/2 connection brought nothing, not even a PING's answer, for twice its ping interval; closing it",
+                metadata: [
+                    "peer": "\(self.peerAddress)", "ping_interval_ms": "\((self.liveness?.interval.nanoseconds ?? 0) / 1_000_000)",
+                    "open_streams": "\(self.openStreams)",
+                ]
+            )
+            context.close(promise: nil)
+        }
+    }
+
     // MARK: ChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -327,11 +367,13 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
     /// read would have retired the connection.
     func channelReadComplete(context: ChannelHandlerContext) {
         self.reading = false
+        if self.liveness != nil { self.liveness?.noteRead(at: .now()) }
         if self.state == .starting, self.settingsReceived {
             self.state = .ready
             // Idle until the pool opens a stream: a connection nobody ends up using closes too.
             self.idleSince = .now()
             self.armIdleTimer()
+            if let firstCheck = self.liveness?.firstCheck { self.scheduleLivenessCheck(at: firstCheck) }
             self.succeedReady()
         }
         self.proceedAfterRead()
@@ -343,6 +385,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         self.failReady(self.notReadyError)
         self.idleTimer?.cancel()
         self.idleTimer = nil
+        self.livenessTimer?.cancel()
+        self.livenessTimer = nil
         self.pool?.connectionRetired(self)
         self.reading = false
         self.proceedAfterRead()
