@@ -15,6 +15,25 @@ let minimalConfigYAML = """
 
     """
 
+/// A config whose one upstream, `api`, holds `upstream` (YAML lines; the first on line 4),
+/// with a listener and a route to it.
+func singleUpstreamConfig(_ upstream: String) -> String {
+    """
+    listeners: [{name: http, address: "0.0.0.0:6191"}]
+    upstreams:
+      api:
+    \(upstream.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+    routes: [{path_prefix: /, upstream: api}]
+
+    """
+}
+
+/// The upstream `api` of `singleUpstreamConfig(upstream)`, loaded.
+func loadSingleUpstream(_ upstream: String) throws -> UpstreamConfig {
+    let config = try ConfigLoader.parse(yaml: singleUpstreamConfig(upstream), file: "test.yaml")
+    return try XCTUnwrap(config.upstream(named: "api"))
+}
+
 /// Parses `yaml`, fails the test if it loads, and returns the problems it reported.
 func configProblems(in yaml: String, file: StaticString = #filePath, line: UInt = #line) -> [ConfigProblem] {
     do {

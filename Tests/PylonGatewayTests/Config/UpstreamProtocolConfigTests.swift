@@ -3,81 +3,49 @@ import XCTest
 
 /// The upstream key `protocol`: `http1` (the default) or `http2`.
 final class UpstreamProtocolConfigTests: XCTestCase {
-    private func config(upstream: String) -> String {
-        """
-        listeners: [{name: http, address: "0.0.0.0:6191"}]
-        upstreams:
-          api:
-        \(upstream.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-        routes: [{path_prefix: /, upstream: api}]
-
-        """
-    }
-
-    private func load(upstream: String) throws -> UpstreamConfig {
-        let config = try ConfigLoader.parse(yaml: config(upstream: upstream), file: "test.yaml")
-        return try XCTUnwrap(config.upstream(named: "api"))
-    }
-
     func testUpstreamsSpeakHTTP1UnlessToldOtherwise() throws {
-        XCTAssertEqual(try load(upstream: "targets: [\"127.0.0.1:9001\"]").httpProtocol, .http1)
-        XCTAssertEqual(try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http1").httpProtocol, .http1)
+        XCTAssertEqual(try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]").httpProtocol, .http1)
+        XCTAssertEqual(try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http1").httpProtocol, .http1)
     }
 
     func testHTTP2LoadsWithAndWithoutTLS() throws {
-        XCTAssertEqual(try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2").httpProtocol, .http2)
-        let secure = try load(upstream: "targets: [\"127.0.0.1:9443\"]\nprotocol: http2\ntls: {verify: false}")
+        XCTAssertEqual(try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2").httpProtocol, .http2)
+        let secure = try loadSingleUpstream("targets: [\"127.0.0.1:9443\"]\nprotocol: http2\ntls: {verify: false}")
         XCTAssertEqual(secure.httpProtocol, .http2)
         XCTAssertNotNil(secure.tls)
     }
 
     func testAnUnknownProtocolIsReportedAtItsValue() {
-        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: h2c"))
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: h2c"))
         assertConfigProblem(found, at: 5, 15, contains: "upstreams.api.protocol: \"h2c\" is not one of \"http1\", \"http2\"")
     }
 
     func testAProtocolThatIsNotAScalarIsReported() {
-        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: [http2]"))
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: [http2]"))
         assertConfigProblem(found, at: 5, 15, contains: "upstreams.api.protocol")
     }
 }
 
 /// The upstream key `ping_interval`: HTTP/2 connections' liveness PINGs, off by default.
 final class UpstreamPingIntervalConfigTests: XCTestCase {
-    private func config(upstream: String) -> String {
-        """
-        listeners: [{name: http, address: "0.0.0.0:6191"}]
-        upstreams:
-          api:
-        \(upstream.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-        routes: [{path_prefix: /, upstream: api}]
-
-        """
-    }
-
-    private func load(upstream: String) throws -> UpstreamConfig {
-        let config = try ConfigLoader.parse(yaml: config(upstream: upstream), file: "test.yaml")
-        return try XCTUnwrap(config.upstream(named: "api"))
-    }
-
     func testHTTP2UpstreamsSendNoPingsUnlessAnIntervalIsSet() throws {
-        XCTAssertNil(try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2").pingInterval)
-        let pinging = try load(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 15s")
+        XCTAssertNil(try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2").pingInterval)
+        let pinging = try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 15s")
         XCTAssertEqual(pinging.pingInterval, .seconds(15))
     }
 
     func testAPingIntervalOnAnHTTP1UpstreamIsReportedAtItsValue() {
-        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nping_interval: 15s"))
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nping_interval: 15s"))
         assertConfigProblem(found, at: 5, 20, contains: "upstreams.api.ping_interval: ping_interval applies to protocol: http2 only")
     }
 
     func testAPingIntervalBelow100msIsReported() {
-        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 50ms"))
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 50ms"))
         assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a ping_interval below 100ms")
     }
 
     func testAMalformedPingIntervalIsReported() {
-        let found = configProblems(in: config(upstream: "targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: soon"))
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: soon"))
         assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval")
     }
 }
