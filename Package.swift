@@ -107,6 +107,7 @@ let package = Package(
             name: "PylonHeadBench",
             dependencies: [
                 "PylonProxy",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

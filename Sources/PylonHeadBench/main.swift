@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -13,6 +14,12 @@ import PylonProxy
 // says how much of Pylon's own cost per request is heads at all. Each step is timed over
 // ITERATIONS operations (100000 by default) seven times and the least is reported: noise
 // only ever adds time. Caches stay warm here, so in a real worker each step costs more.
+//
+// Last, the whole exchange: the client's request into an `HTTP1ProxyConnection`, out of
+// it to a pooled upstream connection, the response back, on EmbeddedChannels with a
+// `ProxyHTTP` that only picks the peer (as core-proxy runs). That is the framework's own
+// cost per request, heads included, without the sockets and SwiftNIO's event loop that
+// nio-relay measures.
 
 /// A request and the response it gets, as bytes on the wire.
 struct Exchange {
@@ -168,6 +175,44 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
     ]
 }
 
+/// Every request to one peer, as core-proxy does.
+struct OnePeer: ProxyHTTP {
+    let peer: HTTPPeer
+
+    func makeContext() {}
+
+    func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer { self.peer }
+}
+
+/// One whole exchange through the framework, client bytes in to client bytes out.
+@MainActor
+func measureWholeExchange(_ exchange: Exchange) throws -> Double {
+    let peerAddress = try SocketAddress(ipAddress: "192.0.2.80", port: 80)
+    let peer = HTTPPeer(address: peerAddress)
+    let client = EmbeddedChannel(loop: loop)
+    let upstream = EmbeddedChannel(loop: loop)
+    try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40_000)).wait()
+    try upstream.connect(to: peerAddress).wait()
+    try ProxyConnectionPair.install(
+        proxy: OnePeer(peer: peer), configuration: ProxyServerConfiguration(), peer: peer, client: client,
+        upstream: upstream, logger: Logger(label: "head-bench")
+    )
+    let request = ByteBuffer(string: exchange.request)
+    let response = ByteBuffer(string: exchange.response)
+    return try nanosecondsPerOperation {
+        try client.writeInbound(request)
+        var sent = 0
+        while let bytes = try upstream.readOutbound(as: ByteBuffer.self) { sent += bytes.readableBytes }
+        try upstream.writeInbound(response)
+        var answered = 0
+        while let bytes = try client.readOutbound(as: ByteBuffer.self) { answered += bytes.readableBytes }
+        guard sent > 0, answered > 0 else {
+            throw UnexpectedInput(description: "\(exchange.name): \(sent) bytes went upstream, \(answered) came back")
+        }
+        sink &+= answered
+    }
+}
+
 /// `label`, padded to `width`, then `nanoseconds` rounded and right-aligned.
 func row(_ label: String, _ nanoseconds: Double) -> String {
     let number = String(Int(nanoseconds.rounded()))
@@ -181,5 +226,6 @@ for exchange in exchanges {
     print("\n\(exchange.name)")
     for (step, nanoseconds) in steps { print(row(step, nanoseconds)) }
     print(row("all heads", steps.reduce(0) { $0 + $1.nanoseconds }))
+    print(row("whole exchange", try measureWholeExchange(exchange)))
 }
 if sink == 42 { print("") }

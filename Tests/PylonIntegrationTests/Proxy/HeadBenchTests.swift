@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 
 /// `head-bench` (run by `scripts/bench --heads`) is built with pylon and runs every step
-/// on both of its exchanges: a parser or writer change that made one of them fail would
-/// otherwise show only when someone next measured. Nothing here looks at the timings.
+/// on both of its exchanges, and each exchange whole through the framework: a parser,
+/// writer or handler change that made one of them fail would otherwise show only when
+/// someone next measured. Nothing here looks at the timings.
 final class HeadBenchTests: IntegrationTestCase {
     func testHeadBenchRunsEveryStepOfBothExchanges() throws {
         let pylon = try PylonBinary.path()
@@ -21,7 +22,7 @@ final class HeadBenchTests: IntegrationTestCase {
         }
         for step in [
             "read the request head", "make the upstream head", "write the upstream head", "read the response",
-            "write the response head", "all heads",
+            "write the response head", "all heads", "whole exchange",
         ] {
             let rows = text.split(separator: "\n").filter { $0.hasPrefix("  \(step) ") }
             XCTAssertEqual(rows.count, 2, "\(step): \(rows)")
