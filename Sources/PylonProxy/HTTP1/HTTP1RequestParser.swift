@@ -45,6 +45,10 @@ public struct HTTP1RequestParser: Sendable {
     }
 
     public let limits: Limits
+    /// Whether the client keeps the connection open after the request whose `.head` was
+    /// handed out last (RFC 9112 §9.3): HTTP/1.1 unless `Connection` says `close`, HTTP/1.0
+    /// only when it says `keep-alive`. Set with every `.head` event.
+    public private(set) var headKeepsAlive = true
     private var state: State = .head
     /// Set when a body-less head was handed out: `.end` is next.
     private var pendingEnd = false
@@ -102,7 +106,8 @@ extension HTTP1RequestParser {
         }
         let headBytes = buffer.readSlice(length: headLength)!
         self.headScanner.reset()
-        let (head, framing) = try Self.parseHeadBytes(headBytes)
+        let (head, framing, keepsAlive) = try Self.parseHeadBytes(headBytes)
+        self.headKeepsAlive = keepsAlive
         switch framing {
         case .none, .contentLength(0):
             self.pendingEnd = true
@@ -124,10 +129,12 @@ extension HTTP1RequestParser {
         }
     }
 
+    /// A parsed head: the request, its body's framing, and whether the client keeps the connection.
+    typealias ParsedHead = (head: HTTPRequestHead, framing: RequestFraming, keepsAlive: Bool)
+
     /// Parses a complete head: request line, field lines, empty line.
-    static func parseHeadBytes(_ head: ByteBuffer) throws(RequestParseError) -> (HTTPRequestHead, RequestFraming) {
-        let parsed: Result<(HTTPRequestHead, RequestFraming), RequestParseError> = head.withUnsafeReadableBytes {
-            bytes in
+    static func parseHeadBytes(_ head: ByteBuffer) throws(RequestParseError) -> ParsedHead {
+        let parsed: Result<ParsedHead, RequestParseError> = head.withUnsafeReadableBytes { bytes in
             do {
                 return .success(try HeadReader(bytes: bytes).read())
             } catch let error as RequestParseError {

@@ -3,11 +3,12 @@ import NIOHTTP1
 
 /// Reads one complete request head (request line, field lines, final CRLF) that the
 /// parser has already delimited, validating it byte by byte, and decides the body's
-/// framing from its fields (RFC 9112 §6.3).
+/// framing from its fields (RFC 9112 §6.3) and whether the client keeps the connection
+/// (§9.3).
 struct HeadReader {
     let bytes: UnsafeRawBufferPointer
 
-    func read() throws(RequestParseError) -> (HTTPRequestHead, RequestFraming) {
+    func read() throws(RequestParseError) -> HTTP1RequestParser.ParsedHead {
         var lineStart = 0
         let requestLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (method, requestTarget, version) = try self.requestLine(0..<requestLineEnd)
@@ -18,6 +19,7 @@ struct HeadReader {
         fields.reserveCapacity(16)
         var hostCount = 0
         var framingFields = FramingFields()
+        var connection = ConnectionOptions()
 
         while true {
             let end = HeadScanner.lineEnd(in: self.bytes, from: lineStart)
@@ -39,6 +41,8 @@ struct HeadReader {
                 }
             } else if FieldName.matches(name, "transfer-encoding") {
                 framingFields.addTransferEncoding(value)
+            } else if FieldName.matches(name, "connection") {
+                connection.add(value)
             }
             fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
@@ -83,7 +87,10 @@ struct HeadReader {
         } else {
             framing = .none
         }
-        return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing)
+        // Read here from the bytes: `HTTPHeaders.isKeepAlive` on headers made from an array
+        // splits and lowercases every Connection value again, per request.
+        let keepsAlive = !connection.close && (version.minor >= 1 || connection.keepAlive)
+        return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing, keepsAlive)
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces, nothing else.

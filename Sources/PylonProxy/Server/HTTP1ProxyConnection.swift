@@ -275,7 +275,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             exchange = current
         } else {
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "-")
-            exchange = self.makeExchange(head, framing: .none)
+            exchange = self.makeExchange(head, framing: .none, clientKeepsAlive: false)
             self.exchange = exchange
         }
         exchange.closeAfterResponse = true
@@ -290,9 +290,11 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.respondLocally(self.proxy.failToProxy(exchange.session, error: proxyError, &exchange.context), exchange)
     }
 
-    func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming) -> ProxyExchange<Proxy.Context> {
+    /// `clientKeepsAlive`: what the request's version and `Connection` fields say (the
+    /// parser's `headKeepsAlive`).
+    func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming, clientKeepsAlive: Bool) -> ProxyExchange<Proxy.Context> {
         let session = ProxySession(request: head, connection: self.makeClientInfo(), requestIndexOnConnection: self.requestsServed)
-        let keepAlive = head.isKeepAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
+        let keepAlive = clientKeepsAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
         return ProxyExchange(
             session: session,
             context: self.proxy.makeContext(),
@@ -322,7 +324,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {
         self.wait = nil
-        let exchange = self.makeExchange(head, framing: framing)
+        let exchange = self.makeExchange(head, framing: framing, clientKeepsAlive: self.parser.headKeepsAlive)
         self.exchange = exchange
         if framing.hasBody { self.armBodyTimer() }
 
