@@ -62,25 +62,32 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         idleTimeout: TimeAmount = .seconds(60),
         tls: UpstreamTLS? = nil,
         httpVersion: UpstreamHTTPVersion = .http1_1,
-        http2PingInterval: TimeAmount? = nil
+        http2PingInterval: TimeAmount? = nil,
+        http2PingTimeout: TimeAmount = .seconds(20)
     ) {
         self.storage = Storage(
             Fields(
                 address: address, name: name ?? address.ipAddressAndPort, connectTimeout: connectTimeout,
                 readTimeout: readTimeout, maxIdleConnections: maxIdleConnections, idleTimeout: idleTimeout, tls: tls,
-                httpVersion: httpVersion, http2PingInterval: http2PingInterval
+                httpVersion: httpVersion, http2PingInterval: http2PingInterval, http2PingTimeout: http2PingTimeout
             )
         )
     }
 
     /// HTTP/2 only: a connection that brought nothing for this long gets a PING, and one that
-    /// brings nothing for as long again after it is taken for dead and closed, failing its
-    /// streams (502) instead of letting them wait out `readTimeout`, and sparing later
-    /// requests a stream on it. Nil: no PINGs (the default; a gRPC server, for one, answers
-    /// frequent PINGs on a silent connection with GOAWAY `ENHANCE_YOUR_CALM`).
+    /// brings nothing within `http2PingTimeout` after it is taken for dead and closed,
+    /// failing its streams (502) instead of letting them wait out `readTimeout`, and sparing
+    /// later requests a stream on it. Nil: no PINGs (the default; a gRPC server, for one,
+    /// answers frequent PINGs on a silent connection with GOAWAY `ENHANCE_YOUR_CALM`).
     public var http2PingInterval: TimeAmount? {
         get { self.storage.fields.http2PingInterval }
         set { self.edit { $0.http2PingInterval = newValue } }
+    }
+    /// How long after its PING a silent HTTP/2 connection is taken for dead; only with
+    /// `http2PingInterval`.
+    public var http2PingTimeout: TimeAmount {
+        get { self.storage.fields.http2PingTimeout }
+        set { self.edit { $0.http2PingTimeout = newValue } }
     }
 
     public var description: String { self.name }
@@ -114,6 +121,7 @@ public struct HTTPPeer: Sendable, Hashable, CustomStringConvertible {
         var tls: UpstreamTLS?
         var httpVersion: UpstreamHTTPVersion
         var http2PingInterval: TimeAmount?
+        var http2PingTimeout: TimeAmount
     }
 
     private final class Storage: Sendable {

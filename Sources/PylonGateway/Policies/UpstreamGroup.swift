@@ -64,7 +64,8 @@ final class UpstreamGroup: Sendable {
                 idleTimeout: TimeAmount(config.idleTimeout),
                 tls: tlsContext.map { UpstreamTLS(context: $0, serverName: config.tls?.sni ?? target.tlsServerName) },
                 httpVersion: config.httpProtocol == .http2 ? .http2 : .http1_1,
-                http2PingInterval: config.pingInterval.map(TimeAmount.init)
+                http2PingInterval: config.pingInterval.map(TimeAmount.init),
+                http2PingTimeout: TimeAmount(config.pingTimeout)
             )
         }
         return UpstreamGroup(

@@ -26,12 +26,18 @@ final class UpstreamProtocolConfigTests: XCTestCase {
     }
 }
 
-/// The upstream key `ping_interval`: HTTP/2 connections' liveness PINGs, off by default.
+/// The upstream keys `ping_interval` and `ping_timeout`: HTTP/2 connections' liveness
+/// PINGs, off by default, read as a listener's `http2` keep-alive PINGs are.
 final class UpstreamPingIntervalConfigTests: XCTestCase {
     func testHTTP2UpstreamsSendNoPingsUnlessAnIntervalIsSet() throws {
-        XCTAssertNil(try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2").pingInterval)
+        let quiet = try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2")
+        XCTAssertNil(quiet.pingInterval)
+        XCTAssertEqual(quiet.pingTimeout, .seconds(20))
         let pinging = try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 15s")
         XCTAssertEqual(pinging.pingInterval, .seconds(15))
+        XCTAssertEqual(pinging.pingTimeout, .seconds(20), "the listener's default")
+        let impatient = try loadSingleUpstream("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 15s\nping_timeout: 2s")
+        XCTAssertEqual(impatient.pingTimeout, .seconds(2))
     }
 
     func testAPingIntervalOnAnHTTP1UpstreamIsReportedAtItsValue() {
@@ -39,13 +45,18 @@ final class UpstreamPingIntervalConfigTests: XCTestCase {
         assertConfigProblem(found, at: 5, 20, contains: "upstreams.api.ping_interval: ping_interval applies to protocol: http2 only")
     }
 
-    func testAPingIntervalBelow100msIsReported() {
-        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 50ms"))
-        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a ping_interval below 100ms")
+    func testAPingIntervalBelowASecondIsReported() {
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 500ms"))
+        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a PING more often than once a second")
     }
 
     func testAMalformedPingIntervalIsReported() {
         let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: soon"))
         assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval")
+    }
+
+    func testAPingTimeoutWithoutAnIntervalIsReported() {
+        let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_timeout: 5s"))
+        assertConfigProblem(found, at: 6, 19, contains: "upstreams.api.ping_timeout: ping_timeout only applies to PINGs; set ping_interval too")
     }
 }

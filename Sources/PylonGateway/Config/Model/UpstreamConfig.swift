@@ -35,9 +35,12 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// HTTP/1.1 or HTTP/2 to the targets (`protocol`); default `.http1`. Health checks of
     /// `http` kind speak it too.
     public var httpProtocol: UpstreamProtocol
-    /// HTTP/2 only: silence after which a connection is PINGed, and closed when nothing comes
-    /// within as long again (`ping_interval`); default nil: no PINGs.
+    /// HTTP/2 only: silence after which a connection is PINGed (`ping_interval`, at least
+    /// 1s); default nil: no PINGs.
     public var pingInterval: Duration?
+    /// Close a PINGed connection that sends nothing, not even the ACK, for this long
+    /// (`ping_timeout`; only with `ping_interval`); default 20s, as on listeners.
+    public var pingTimeout: Duration
 
     public init(
         name: String,
@@ -54,7 +57,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         passive: PassiveHealthConfig? = nil,
         tls: UpstreamTLSConfig? = nil,
         httpProtocol: UpstreamProtocol = .http1,
-        pingInterval: Duration? = nil
+        pingInterval: Duration? = nil,
+        pingTimeout: Duration = .seconds(20)
     ) {
         self.name = name
         self.targets = targets
@@ -71,6 +75,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.tls = tls
         self.httpProtocol = httpProtocol
         self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
     }
 
     /// The weight of the target at `index` (1 when `weights` has no entry for it).

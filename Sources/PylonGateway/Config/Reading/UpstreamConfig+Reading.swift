@@ -1,11 +1,8 @@
 extension UpstreamConfig {
     static let keys = [
         "targets", "balance", "hash_key", "connect_timeout", "read_timeout", "max_idle", "idle_timeout", "retries",
-        "health_check", "passive", "tls", "protocol", "ping_interval",
+        "health_check", "passive", "tls", "protocol", "ping_interval", "ping_timeout",
     ]
-
-    /// The shortest `ping_interval`: below it the PINGs themselves become load.
-    static let minimumPingInterval: Duration = .milliseconds(100)
 
     /// Reads the `upstreams` mapping. `declaredNames` holds every name written, even of upstreams
     /// that had problems, so routes naming them are not reported a second time as undefined.
@@ -54,6 +51,8 @@ extension UpstreamConfig {
         let httpProtocol = protocolNode?.oneOf(UpstreamProtocol.self)
         let pingIntervalNode = map.optional("ping_interval")
         var pingInterval = pingIntervalNode?.duration()
+        let pingTimeoutNode = map.optional("ping_timeout")
+        let pingTimeout = pingTimeoutNode?.duration()
 
         // Cross-checks, each reported only when the values involved were themselves valid.
         let strategy = balance ?? .roundRobin
@@ -70,19 +69,23 @@ extension UpstreamConfig {
                 )
             }
         }
+        // The same keys, limits and default as a listener's `http2` keep-alive PINGs.
         if let pingIntervalNode, let interval = pingInterval {
-            if interval < minimumPingInterval {
-                pingIntervalNode.report("a ping_interval below 100ms would turn the PINGs themselves into load")
+            if interval < HTTP2Config.minPingInterval {
+                pingIntervalNode.report("a PING more often than once a second is a PING flood to the upstream; use at least 1s")
                 pingInterval = nil
             } else if protocolNode == nil || httpProtocol != nil, httpProtocol != .http2 {
                 pingIntervalNode.report("ping_interval applies to protocol: http2 only (this upstream speaks http1)")
                 pingInterval = nil
             }
         }
+        if pingIntervalNode == nil, let pingTimeoutNode {
+            pingTimeoutNode.report("ping_timeout only applies to PINGs; set ping_interval too (e.g. ping_interval: 60s)")
+        }
         guard let targets, balanceNode == nil || balance != nil, hashKeyNode == nil || hashKey != nil,
             healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil,
             tlsNode == nil || tls != nil, protocolNode == nil || httpProtocol != nil,
-            pingIntervalNode == nil || pingInterval != nil
+            pingIntervalNode == nil || pingInterval != nil, pingTimeoutNode == nil || (pingTimeout != nil && pingIntervalNode != nil)
         else {
             return nil
         }
@@ -99,6 +102,7 @@ extension UpstreamConfig {
         upstream.tls = tls
         upstream.httpProtocol = httpProtocol ?? .http1
         upstream.pingInterval = pingInterval
+        if let pingTimeout { upstream.pingTimeout = pingTimeout }
         return upstream
     }
 

@@ -23,7 +23,7 @@ import NIOHTTP2
 /// its request. An idle connection (no stream open) is closed after the peer's idle
 /// timeout, or at once when the peer keeps no idle connections. With the peer's
 /// `http2PingInterval` set, a connection silent for that long is PINGed, and closed when
-/// nothing comes within as long again (`HTTP2UpstreamLiveness`).
+/// nothing comes within its `http2PingTimeout` (`HTTP2UpstreamLiveness`).
 final class HTTP2UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
@@ -91,7 +91,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
         self.scheme = peer.tls == nil ? .http : .https
         self.idleTimeout = peer.idleTimeout
         self.keepsIdle = peer.maxIdleConnections > 0
-        self.liveness = peer.http2PingInterval.map { HTTP2UpstreamLiveness(interval: $0, now: .now()) }
+        self.liveness = peer.http2PingInterval.map {
+            HTTP2UpstreamLiveness(interval: $0, timeout: peer.http2PingTimeout, now: .now())
+        }
         self.eventLoop = eventLoop
         self.logger = logger
         self.readyPromise = eventLoop.makePromise(of: Void.self)
@@ -321,9 +323,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
             self.scheduleLivenessCheck(at: deadline)
         case .dead:
             self.logger.warning(
-                "upstream HTTP/2 connection brought nothing, not even a PING's answer, for twice its ping interval; closing it",
+                "upstream HTTP/2 connection brought nothing, not even a PING's answer, within its ping timeout; closing it",
                 metadata: [
-                    "peer": "\(self.peerAddress)", "ping_interval_ms": "\((self.liveness?.interval.nanoseconds ?? 0) / 1_000_000)",
+                    "peer": "\(self.peerAddress)", "ping_timeout_ms": "\((self.liveness?.timeout.nanoseconds ?? 0) / 1_000_000)",
                     "open_streams": "\(self.openStreams)",
                 ]
             )

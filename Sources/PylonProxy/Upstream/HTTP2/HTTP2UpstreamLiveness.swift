@@ -3,7 +3,7 @@ import NIOHTTP2
 
 /// Tells a dead HTTP/2 upstream connection from a quiet one (`HTTPPeer.http2PingInterval`).
 /// A connection that brought nothing for `interval` gets a PING; one that brings nothing
-/// for as long again is dead. Any bytes read count, the PING's ACK among them.
+/// within `timeout` after it is dead. Any bytes read count, the PING's ACK among them.
 ///
 /// A multiplexed connection that silently died (a host gone without a FIN, a dropped NAT
 /// entry) would otherwise hold every stream on it until its read timeout, and take new
@@ -19,7 +19,7 @@ struct HTTP2UpstreamLiveness {
         case wait(until: NIODeadline)
         /// Send a PING now, and check again then.
         case ping(thenCheckAt: NIODeadline)
-        /// Nothing came within the interval after a PING: close the connection.
+        /// Nothing came within the timeout after a PING: close the connection.
         case dead
     }
 
@@ -27,12 +27,14 @@ struct HTTP2UpstreamLiveness {
     static let pingData = HTTP2PingData(withInteger: 0x7079_6C6F_6E6C_6976)
 
     let interval: TimeAmount
+    let timeout: TimeAmount
     private var lastReadAt: NIODeadline
     /// When the unanswered PING went out; any read clears it.
     private var pingSentAt: NIODeadline?
 
-    init(interval: TimeAmount, now: NIODeadline) {
+    init(interval: TimeAmount, timeout: TimeAmount, now: NIODeadline) {
         self.interval = interval
+        self.timeout = timeout
         self.lastReadAt = now
     }
 
@@ -46,12 +48,12 @@ struct HTTP2UpstreamLiveness {
 
     mutating func step(at now: NIODeadline) -> Step {
         if let pingSentAt = self.pingSentAt {
-            let deadline = pingSentAt + self.interval
+            let deadline = pingSentAt + self.timeout
             return now >= deadline ? .dead : .wait(until: deadline)
         }
         let due = self.lastReadAt + self.interval
         guard now >= due else { return .wait(until: due) }
         self.pingSentAt = now
-        return .ping(thenCheckAt: now + self.interval)
+        return .ping(thenCheckAt: now + self.timeout)
     }
 }
