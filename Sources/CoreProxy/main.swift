@@ -8,19 +8,10 @@ import PylonProxy
 //
 // It runs the same `ProxyServer` a worker runs, on one event loop, with the default
 // `ProxyServerConfiguration` (X-Forwarded-For, X-Forwarded-Proto and Via added, as the
-// gateway does by default), and a `ProxyHTTP` whose only phase sends every request to one
-// peer. So its cost per request is the framework's: parsing and writing heads, the phases'
+// gateway does by default), and `SinglePeerProxy`, whose only phase sends every request to
+// one peer. So its cost per request is the framework's: parsing and writing heads, the phases'
 // calls, the session and exchange, the pool. nio-relay below it is what SwiftNIO costs; the
 // gateway above it adds routing, request IDs, client identity, header rules and metrics.
-
-/// Every request to one peer; every other phase keeps the protocol's default.
-struct OnePeer: ProxyHTTP {
-    let peer: HTTPPeer
-
-    func makeContext() {}
-
-    func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer { self.peer }
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let listenPort = Int(arguments[1]), let upstreamPort = Int(arguments[2]) else {
@@ -29,7 +20,7 @@ guard arguments.count == 3, let listenPort = Int(arguments[1]), let upstreamPort
 }
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let server = ProxyServer(
-    proxy: OnePeer(peer: HTTPPeer(address: try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort))),
+    proxy: SinglePeerProxy(peer: HTTPPeer(address: try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort))),
     configuration: ProxyServerConfiguration(),
     group: group,
     logger: Logger(label: "core-proxy")

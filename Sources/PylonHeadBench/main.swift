@@ -175,15 +175,6 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
     ]
 }
 
-/// Every request to one peer, as core-proxy does.
-struct OnePeer: ProxyHTTP {
-    let peer: HTTPPeer
-
-    func makeContext() {}
-
-    func upstreamPeer(_ session: ProxySession, _ ctx: inout Void) throws -> HTTPPeer { self.peer }
-}
-
 /// One whole exchange through the framework, client bytes in to client bytes out.
 @MainActor
 func measureWholeExchange(_ exchange: Exchange) throws -> Double {
@@ -194,7 +185,7 @@ func measureWholeExchange(_ exchange: Exchange) throws -> Double {
     try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40_000)).wait()
     try upstream.connect(to: peerAddress).wait()
     try ProxyConnectionPair.install(
-        proxy: OnePeer(peer: peer), configuration: ProxyServerConfiguration(), peer: peer, client: client,
+        proxy: SinglePeerProxy(peer: peer), configuration: ProxyServerConfiguration(), peer: peer, client: client,
         upstream: upstream, logger: Logger(label: "head-bench")
     )
     let request = ByteBuffer(string: exchange.request)

@@ -1,3 +1,5 @@
+import NIOHTTP1
+
 /// What a message's `Connection` fields say (RFC 9110 §7.6.1), read from raw field
 /// values: whether the sender closes or keeps the connection, and which further fields
 /// it declares hop-by-hop.
@@ -17,6 +19,12 @@ struct ConnectionOptions {
                 self.nominated.append(Substring(String(decoding: option, as: UTF8.self)))
             }
         }
+    }
+
+    /// Whether the sender of a message of `version` with these options keeps the connection
+    /// open after it (RFC 9112 §9.3): HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`.
+    func keepsAlive(version: HTTPVersion) -> Bool {
+        !self.close && (version.minor >= 1 || self.keepAlive)
     }
 
     /// Whether `name` is one of the nominated fields.

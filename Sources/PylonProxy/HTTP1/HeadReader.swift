@@ -89,8 +89,8 @@ struct HeadReader {
         }
         // Read here from the bytes: `HTTPHeaders.isKeepAlive` on headers made from an array
         // splits and lowercases every Connection value again, per request.
-        let keepsAlive = !connection.close && (version.minor >= 1 || connection.keepAlive)
-        return (HTTPRequestHead(version: version, method: method, uri: target, headers: headers), framing, keepsAlive)
+        let head = HTTPRequestHead(version: version, method: method, uri: target, headers: headers)
+        return (head, framing, connection.keepsAlive(version: version))
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces, nothing else.

@@ -82,11 +82,10 @@ struct ResponseHeadReader {
         } else {
             framing = .untilClose
         }
-        let keepsAlive = !connection.close && (version.minor >= 1 || connection.keepAlive)
         return Result(
             head: HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields)),
             framing: framing,
-            keepsAlive: keepsAlive
+            keepsAlive: connection.keepsAlive(version: version)
         )
     }
 

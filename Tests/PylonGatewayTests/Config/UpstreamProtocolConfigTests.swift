@@ -47,7 +47,7 @@ final class UpstreamPingIntervalConfigTests: XCTestCase {
 
     func testAPingIntervalBelowASecondIsReported() {
         let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_interval: 500ms"))
-        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a PING more often than once a second")
+        assertConfigProblem(found, at: 6, 20, contains: "upstreams.api.ping_interval: a keep-alive PING more often than once a second looks like a PING flood to the upstream")
     }
 
     func testAMalformedPingIntervalIsReported() {
@@ -57,6 +57,6 @@ final class UpstreamPingIntervalConfigTests: XCTestCase {
 
     func testAPingTimeoutWithoutAnIntervalIsReported() {
         let found = configProblems(in: singleUpstreamConfig("targets: [\"127.0.0.1:9001\"]\nprotocol: http2\nping_timeout: 5s"))
-        assertConfigProblem(found, at: 6, 19, contains: "upstreams.api.ping_timeout: ping_timeout only applies to PINGs; set ping_interval too")
+        assertConfigProblem(found, at: 6, 19, contains: "upstreams.api.ping_timeout: ping_timeout only applies to keep-alive PINGs; set ping_interval too")
     }
 }

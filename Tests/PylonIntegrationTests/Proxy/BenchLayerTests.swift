@@ -37,11 +37,7 @@ final class BenchLayerTests: IntegrationTestCase {
     /// Starts the layer binary next to pylon on a free port in front of `backend`, and
     /// waits until it answers; the probe requests reach the backend too.
     private func startLayer(_ name: String, inFrontOf backend: TestBackend) throws -> Int {
-        let pylon = try PylonBinary.path()
-        let binary = URL(fileURLWithPath: pylon).deletingLastPathComponent().appendingPathComponent(name).path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no \(name) next to \(pylon): built only with the whole package")
-        }
+        let binary = try PylonBinary.sibling(name)
         let port = try freePort()
         let process = try startProcess(executable: binary, arguments: [String(port), String(backend.port)])
         let answered = waitUntil(timeout: 10) {

@@ -7,11 +7,7 @@ import XCTest
 /// someone next measured. Nothing here looks at the timings.
 final class HeadBenchTests: IntegrationTestCase {
     func testHeadBenchRunsEveryStepOfBothExchanges() throws {
-        let pylon = try PylonBinary.path()
-        let headBench = URL(fileURLWithPath: pylon).deletingLastPathComponent().appendingPathComponent("head-bench").path
-        guard FileManager.default.isExecutableFile(atPath: headBench) else {
-            throw XCTSkip("no head-bench next to \(pylon): built only with the whole package")
-        }
+        let headBench = try PylonBinary.sibling("head-bench")
         let output = "\(try testDirectory())/head-bench.out"
         let child = try ChildProcess.spawn(executable: headBench, arguments: ["50"], stdoutPath: output, stderrPath: output)
         janitor.track(child)

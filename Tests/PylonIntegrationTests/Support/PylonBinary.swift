@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Finds the `pylon` executable the integration tests run.
 ///
@@ -17,6 +18,17 @@ enum PylonBinary {
             testExecutable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first,
             sourceFile: #filePath
         )
+    }
+
+    /// The executable `name` built beside pylon (nio-relay, core-proxy, head-bench); the
+    /// test is skipped when it is not there, as after building the `pylon` product alone.
+    static func sibling(_ name: String) throws -> String {
+        let pylon = try path()
+        let sibling = URL(fileURLWithPath: pylon).deletingLastPathComponent().appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: sibling) else {
+            throw XCTSkip("no \(name) next to \(pylon): built only with the whole package")
+        }
+        return sibling
     }
 
     /// The configuration these tests were built in, which names the build directory.

@@ -43,25 +43,36 @@ extension HTTP2Config {
         map.readOptional("max_control_frames", into: &http2.maxControlFrames) { $0.eventRate() }
         map.readOptional("max_glitches", into: &http2.maxGlitches) { $0.int(in: 1...Int(Int32.max)) }
 
-        http2.pingInterval = map.optional("ping_interval").flatMap { node in
-            node.duration().flatMap { interval in
-                guard interval >= minPingInterval else {
-                    node.report("a keep-alive PING more often than once a second looks like a PING flood to clients; use at least 1s")
-                    return nil
-                }
-                return interval
-            }
-        }
-        map.readOptional("ping_timeout", into: &http2.pingTimeout) { $0.duration() }
-        if map.optional("ping_interval") == nil, let timeoutNode = map.optional("ping_timeout") {
-            timeoutNode.report("ping_timeout only applies to keep-alive PINGs; set ping_interval too (e.g. ping_interval: 60s)")
-        }
+        let pings = readPings(from: map, pinging: "clients")
+        http2.pingInterval = pings.interval
+        if let timeout = pings.timeout { http2.pingTimeout = timeout }
         http2.maxConnectionAge = map.optional("max_connection_age")?.duration()
         http2.maxConnectionAgeGrace = map.optional("max_connection_age_grace")?.duration()
         if map.optional("max_connection_age") == nil, let graceNode = map.optional("max_connection_age_grace") {
             graceNode.report("max_connection_age_grace only applies with max_connection_age; set it too (e.g. max_connection_age: 1h)")
         }
         return http2
+    }
+
+    /// `ping_interval` (at least 1s) and `ping_timeout` (only with it), as a listener's
+    /// `http2` section and an HTTP/2 upstream both take them; `pinging` names who gets the
+    /// PINGs, for the messages. The interval is nil when absent or refused, the timeout
+    /// when absent or unreadable; a timeout without an interval is reported here.
+    static func readPings(from map: ConfigMapping, pinging peers: String) -> (interval: Duration?, timeout: Duration?) {
+        let interval: Duration? = map.optional("ping_interval").flatMap { node in
+            node.duration().flatMap { interval in
+                guard interval >= minPingInterval else {
+                    node.report("a keep-alive PING more often than once a second looks like a PING flood to \(peers); use at least 1s")
+                    return nil
+                }
+                return interval
+            }
+        }
+        let timeout = map.optional("ping_timeout")?.duration()
+        if map.optional("ping_interval") == nil, let timeoutNode = map.optional("ping_timeout") {
+            timeoutNode.report("ping_timeout only applies to keep-alive PINGs; set ping_interval too (e.g. ping_interval: 60s)")
+        }
+        return (interval, timeout)
     }
 
     private static func readMaxConcurrentStreams(from node: ConfigNode) -> Int? {

@@ -49,10 +49,11 @@ extension UpstreamConfig {
         let tls = tlsNode.flatMap(UpstreamTLSConfig.read(from:))
         let protocolNode = map.optional("protocol")
         let httpProtocol = protocolNode?.oneOf(UpstreamProtocol.self)
+        // The same keys, limits and default as a listener's `http2` keep-alive PINGs.
         let pingIntervalNode = map.optional("ping_interval")
-        var pingInterval = pingIntervalNode?.duration()
         let pingTimeoutNode = map.optional("ping_timeout")
-        let pingTimeout = pingTimeoutNode?.duration()
+        let pings = HTTP2Config.readPings(from: map, pinging: "the upstream")
+        var pingInterval = pings.interval
 
         // Cross-checks, each reported only when the values involved were themselves valid.
         let strategy = balance ?? .roundRobin
@@ -69,23 +70,14 @@ extension UpstreamConfig {
                 )
             }
         }
-        // The same keys, limits and default as a listener's `http2` keep-alive PINGs.
-        if let pingIntervalNode, let interval = pingInterval {
-            if interval < HTTP2Config.minPingInterval {
-                pingIntervalNode.report("a PING more often than once a second is a PING flood to the upstream; use at least 1s")
-                pingInterval = nil
-            } else if protocolNode == nil || httpProtocol != nil, httpProtocol != .http2 {
-                pingIntervalNode.report("ping_interval applies to protocol: http2 only (this upstream speaks http1)")
-                pingInterval = nil
-            }
-        }
-        if pingIntervalNode == nil, let pingTimeoutNode {
-            pingTimeoutNode.report("ping_timeout only applies to PINGs; set ping_interval too (e.g. ping_interval: 60s)")
+        if let pingIntervalNode, pingInterval != nil, protocolNode == nil || httpProtocol != nil, httpProtocol != .http2 {
+            pingIntervalNode.report("ping_interval applies to protocol: http2 only (this upstream speaks http1)")
+            pingInterval = nil
         }
         guard let targets, balanceNode == nil || balance != nil, hashKeyNode == nil || hashKey != nil,
             healthCheckNode == nil || healthCheck != nil, passiveNode == nil || passive != nil,
             tlsNode == nil || tls != nil, protocolNode == nil || httpProtocol != nil,
-            pingIntervalNode == nil || pingInterval != nil, pingTimeoutNode == nil || (pingTimeout != nil && pingIntervalNode != nil)
+            pingIntervalNode == nil || pingInterval != nil, pingTimeoutNode == nil || (pings.timeout != nil && pingIntervalNode != nil)
         else {
             return nil
         }
@@ -102,7 +94,7 @@ extension UpstreamConfig {
         upstream.tls = tls
         upstream.httpProtocol = httpProtocol ?? .http1
         upstream.pingInterval = pingInterval
-        if let pingTimeout { upstream.pingTimeout = pingTimeout }
+        if let timeout = pings.timeout { upstream.pingTimeout = timeout }
         return upstream
     }
 

@@ -369,7 +369,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
     /// read would have retired the connection.
     func channelReadComplete(context: ChannelHandlerContext) {
         self.reading = false
-        if self.liveness != nil { self.liveness?.noteRead(at: .now()) }
+        // Optional chaining skips the clock read too when no PINGs are sent.
+        self.liveness?.noteRead(at: .now())
         if self.state == .starting, self.settingsReceived {
             self.state = .ready
             // Idle until the pool opens a stream: a connection nobody ends up using closes too.
