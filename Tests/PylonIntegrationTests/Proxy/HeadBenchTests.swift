@@ -18,7 +18,7 @@ final class HeadBenchTests: IntegrationTestCase {
         }
         for step in [
             "read the request head", "make the upstream head", "write the upstream head", "read the response",
-            "write the response head", "all heads", "whole exchange",
+            "write the response head", "all heads", "whole exchange", "bytes relayed",
         ] {
             let rows = text.split(separator: "\n").filter { $0.hasPrefix("  \(step) ") }
             XCTAssertEqual(rows.count, 2, "\(step): \(rows)")
