@@ -99,7 +99,9 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func channelReadComplete(context: ChannelHandlerContext) {
         self.inReadCycle = false
         self.startPendingExchange(hasBody: true)
-        self.exchange?.upstreamConnection?.flush()
+        if let upstream = self.exchange?.upstreamConnection, upstream.hasUnflushedWrites {
+            self.pool.flushes.flushAtEndOfTick(upstream)
+        }
         self.flushResponse()
         context.fireChannelReadComplete()
     }

@@ -70,9 +70,21 @@ extension HTTP1ProxyConnection {
         self.context.write(ConcreteMessages.wrap(buffer), promise: nil)
     }
 
-    /// Flushes what was written to the client, a held head included. A read cycle on
-    /// either side ends in one; most have nothing to send, and skipping those saves a
-    /// walk through the pipeline to the socket.
+    /// What a read cycle on either side ends with: the response written in it is flushed
+    /// with the loop's other flushes of this tick (`EndOfTickFlushes`). Most read cycles
+    /// have nothing to send, and skipping those saves the queue and a walk through the
+    /// pipeline to the socket.
+    func flushResponseAtEndOfTick() {
+        if self.hasUnflushedWrites || self.heldResponse != nil { self.pool.flushes.flushAtEndOfTick(self) }
+    }
+
+    func flushAtEndOfTick() {
+        // A connection closed since it was queued has nothing left to send.
+        guard self.context != nil else { return }
+        self.flushResponse()
+    }
+
+    /// Flushes what was written to the client, a held head included.
     func flushResponse() {
         self.releaseHeldResponse()
         guard self.hasUnflushedWrites else { return }
@@ -98,7 +110,7 @@ extension HTTP1ProxyConnection {
                 self.writeToClient(ResponseHeadWriter.emptyLastChunk)
             }
         }
-        self.flushResponse()
+        self.flushResponseAtEndOfTick()
         exchange.response = .complete
         if exchange.requestComplete || exchange.closeAfterResponse {
             self.finishExchange(exchange)
@@ -156,12 +168,14 @@ extension HTTP1ProxyConnection {
     }
 
     /// The response cannot be completed (upstream died mid-body): closing is the only
-    /// honest signal left; a kept-alive connection must never carry a short body.
+    /// honest signal left; a kept-alive connection must never carry a short body. What of
+    /// it was written goes out first: its flush may still wait for the end of the tick.
     func finishWithBrokenConnection(_ exchange: ProxyExchange<Proxy.Context>) {
         guard self.exchange === exchange else { return }
         self.exchange = nil
         self.closing = true
         self.log(exchange, error: exchange.error)
+        self.flushResponse()
         self.context.close(promise: nil)
     }
 

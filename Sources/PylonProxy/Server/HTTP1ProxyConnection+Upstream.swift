@@ -76,7 +76,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
     }
 
     func upstreamReadComplete() {
-        self.flushResponse()
+        self.flushResponseAtEndOfTick()
     }
 
     func upstreamFailed(_ error: ProxyError) {

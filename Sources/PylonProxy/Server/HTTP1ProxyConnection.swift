@@ -13,7 +13,7 @@ import NIOHTTP1
 /// it lives on one event loop and is only touched there, in code that never holds one of
 /// them across a call back into the same object. The checks cost a thread-local lookup
 /// per access, about 180 per proxied request across the request path's objects.
-final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink {
+final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink, EndOfTickFlushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -54,7 +54,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     @exclusivity(unchecked) var acceptedAt = NIODeadline.now()
 
     /// Between channelRead and channelReadComplete: writes upstream wait for the flush
-    /// at the end of the read cycle, so one syscall carries a whole request.
+    /// the read cycle's end asks for (made at the end of the loop's tick), so one syscall
+    /// carries a whole request.
     @exclusivity(unchecked) var inReadCycle = false
     /// Reads are held back; `read()` was asked for and is owed once they may resume.
     @exclusivity(unchecked) var readPending = false
@@ -82,6 +83,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     @exclusivity(unchecked) var heldResponse: ByteBuffer?
     /// Something was written to the client since the last flush.
     @exclusivity(unchecked) var hasUnflushedWrites = false
+    /// The response waits in the loop's `EndOfTickFlushes`.
+    @exclusivity(unchecked) var flushQueued = false
 
     init(
         proxy: Proxy,
@@ -145,8 +148,10 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.inReadCycle = false
-        self.exchange?.upstreamConnection?.flush()
-        self.flushResponse()
+        if let upstream = self.exchange?.upstreamConnection, upstream.hasUnflushedWrites {
+            self.pool.flushes.flushAtEndOfTick(upstream)
+        }
+        self.flushResponseAtEndOfTick()
         if self.input.readableBytes == 0 {
             // Let go of the read buffer rather than clearing it: clearing a buffer whose
             // storage is shared (with NIO's receive buffer pool, or a body piece still on

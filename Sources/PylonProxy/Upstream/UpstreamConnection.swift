@@ -19,7 +19,7 @@ import NIOSSL
 /// it lives on one event loop and is only touched there, in code that never holds one of
 /// them across a call back into the same object. The checks cost a thread-local lookup
 /// per access, about 180 per proxied request across the request path's objects.
-final class UpstreamConnection: ChannelDuplexHandler {
+final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -63,6 +63,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
     @exclusivity(unchecked) private var parser = HTTP1ResponseParser()
     /// Bytes of a head or chunk-size line that arrived incomplete.
     @exclusivity(unchecked) private var unparsed: ByteBuffer?
+    /// Something was written since the last flush.
+    @exclusivity(unchecked) private(set) var hasUnflushedWrites = false
+    @exclusivity(unchecked) var flushQueued = false
 
     /// The event loop's buffers for request heads (none for a stream of an HTTP/2 connection).
     private let headBuffers: HeadBufferCache?
@@ -92,6 +95,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func write(_ part: HTTPClientRequestPart) {
         guard let context = self.context, self.state != .closed else { return }
+        self.hasUnflushedWrites = true
         if self.isHTTP2Stream {
             if case .end = part { self.requestEnded() }
             context.write(NIOAny(part), promise: nil)
@@ -131,7 +135,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func flush() {
+        self.hasUnflushedWrites = false
         self.context?.flush()
+    }
+
+    func flushAtEndOfTick() {
+        if self.hasUnflushedWrites { self.flush() }
     }
 
     /// Holds reads back (client not writable) or lets them go again.

@@ -24,10 +24,13 @@ final class UpstreamPool {
     private let http2: HTTP2UpstreamPool
     /// Buffers for the heads this loop's connections write, both directions.
     let headBuffers = HeadBufferCache()
+    /// The loop's HTTP/1.1 flushes, client and upstream sides, made at the end of its tick.
+    let flushes: EndOfTickFlushes
 
     /// `logger`: for what happens to HTTP/2 connections outside any one request.
     init(eventLoop: any EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
+        self.flushes = EndOfTickFlushes(eventLoop: eventLoop)
         self.http2 = HTTP2UpstreamPool(eventLoop: eventLoop, logger: logger)
     }
 

@@ -16,7 +16,8 @@ protocol UpstreamRequestSender: UpstreamResponseSink {
     var pool: UpstreamPool { get }
     var logger: Logger { get }
     var exchange: ProxyExchange<Proxy.Context>? { get }
-    /// Between a read and its read-complete: writes upstream wait for that flush.
+    /// Between a read and its read-complete: writes upstream wait for the flush that
+    /// read-complete asks for.
     var inReadCycle: Bool { get }
     /// Whether the client side takes response bytes now; reads upstream wait while not.
     var clientIsWritable: Bool { get }
