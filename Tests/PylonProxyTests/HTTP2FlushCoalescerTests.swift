@@ -4,8 +4,8 @@ import XCTest
 
 @testable import PylonProxy
 
-/// `HTTP2FlushCoalescer`: the flushes of one loop tick reach the socket as one, and nothing
-/// written is left behind by a close.
+/// `HTTP2FlushCoalescer`: the flushes of one loop tick reach the socket as one, at the end
+/// of the tick with the loop's other flushes, and nothing written is left behind by a close.
 final class HTTP2FlushCoalescerTests: XCTestCase {
     /// Counts the flushes that get past the coalescer, towards the socket.
     private final class FlushCounter: ChannelOutboundHandler {
@@ -22,7 +22,9 @@ final class HTTP2FlushCoalescerTests: XCTestCase {
         let counter = FlushCounter()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(counter)
-        try channel.pipeline.syncOperations.addHandler(HTTP2FlushCoalescer())
+        try channel.pipeline.syncOperations.addHandler(
+            HTTP2FlushCoalescer(flushes: EndOfTickFlushes(eventLoop: channel.embeddedEventLoop))
+        )
         return (channel, counter)
     }
 

@@ -50,7 +50,7 @@ enum HTTP2ConnectionPipeline {
             }
         }
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(HTTP2FlushCoalescer())
+        try sync.addHandler(HTTP2FlushCoalescer(flushes: pool.flushes))
         try sync.addHandler(frameHandler)
         try sync.addHandler(connection)
     }
