@@ -191,19 +191,30 @@ func measureWholeExchange(_ exchange: Exchange) throws -> Double {
     let request = ByteBuffer(string: exchange.request)
     let response = ByteBuffer(string: exchange.response)
     return try nanosecondsPerOperation {
-        try client.writeInbound(request)
-        loop.run()  // the end of the tick: the loop's flushes
-        var sent = 0
-        while let bytes = try upstream.readOutbound(as: ByteBuffer.self) { sent += bytes.readableBytes }
-        try upstream.writeInbound(response)
-        loop.run()
-        var answered = 0
-        while let bytes = try client.readOutbound(as: ByteBuffer.self) { answered += bytes.readableBytes }
+        let (sent, answered) = try passExchange(request: request, response: response, client: client, upstream: upstream)
         guard sent > 0, answered > 0 else {
             throw UnexpectedInput(description: "\(exchange.name): \(sent) bytes went upstream, \(answered) came back")
         }
         sink &+= answered
     }
+}
+
+/// `request` into `client`, what `upstream` then sends read back, `response` into
+/// `upstream`, and what `client` then sends read back: byte counts of both. Each side's
+/// input is followed by the rest of the loop's tick (`run()`), where its flushes are made.
+@MainActor
+func passExchange(
+    request: ByteBuffer, response: ByteBuffer, client: EmbeddedChannel, upstream: EmbeddedChannel
+) throws -> (sent: Int, answered: Int) {
+    try client.writeInbound(request)
+    loop.run()
+    var sent = 0
+    while let bytes = try upstream.readOutbound(as: ByteBuffer.self) { sent += bytes.readableBytes }
+    try upstream.writeInbound(response)
+    loop.run()
+    var answered = 0
+    while let bytes = try client.readOutbound(as: ByteBuffer.self) { answered += bytes.readableBytes }
+    return (sent, answered)
 }
 
 /// Passes what one channel reads to the other, flushed at the end of the read cycle: what
@@ -245,14 +256,7 @@ func measureRelayedBytes(_ exchange: Exchange) throws -> Double {
     let request = ByteBuffer(string: exchange.request)
     let response = ByteBuffer(string: exchange.response)
     return try nanosecondsPerOperation {
-        try client.writeInbound(request)
-        loop.run()  // as the whole exchange does, though nothing waits here
-        var sent = 0
-        while let bytes = try upstream.readOutbound(as: ByteBuffer.self) { sent += bytes.readableBytes }
-        try upstream.writeInbound(response)
-        loop.run()
-        var answered = 0
-        while let bytes = try client.readOutbound(as: ByteBuffer.self) { answered += bytes.readableBytes }
+        let (sent, answered) = try passExchange(request: request, response: response, client: client, upstream: upstream)
         sink &+= sent &+ answered
     }
 }
