@@ -99,9 +99,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     func channelReadComplete(context: ChannelHandlerContext) {
         self.inReadCycle = false
         self.startPendingExchange(hasBody: true)
-        if let upstream = self.exchange?.upstreamConnection, upstream.hasUnflushedWrites {
-            self.pool.flushes.flushAtEndOfTick(upstream)
-        }
+        self.flushUpstreamAtEndOfTick()
         self.flushResponse()
         context.fireChannelReadComplete()
     }

@@ -148,9 +148,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.inReadCycle = false
-        if let upstream = self.exchange?.upstreamConnection, upstream.hasUnflushedWrites {
-            self.pool.flushes.flushAtEndOfTick(upstream)
-        }
+        self.flushUpstreamAtEndOfTick()
         self.flushResponseAtEndOfTick()
         if self.input.readableBytes == 0 {
             // Let go of the read buffer rather than clearing it: clearing a buffer whose

@@ -32,6 +32,14 @@ extension UpstreamRequestSender {
     /// Connect attempts per request, retries included, whatever `failToConnect` says.
     static var maxConnectAttempts: Int { 8 }
 
+    /// What a read cycle of the client ends with: the request written upstream in it is
+    /// flushed with the loop's other flushes of this tick (`EndOfTickFlushes`).
+    func flushUpstreamAtEndOfTick() {
+        if let upstream = self.exchange?.upstreamConnection, upstream.hasUnflushedWrites {
+            self.pool.flushes.flushAtEndOfTick(upstream)
+        }
+    }
+
     func connectUpstream(_ exchange: ProxyExchange<Proxy.Context>) {
         let peer: HTTPPeer
         do {
