@@ -106,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "PylonHeadBench",
             dependencies: [
+                "PylonGateway",
                 "PylonProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,7 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
-import PylonProxy
+public import PylonProxy
 
 /// Everything one serving process runs for a config: the gateway on its listeners, the
 /// metrics endpoint on its own, and the health checker (which probes only while this
@@ -177,7 +177,7 @@ extension HostAndPort {
 
 extension ProxyServerConfiguration {
     /// The proxy settings a gateway config asks for.
-    init(_ config: GatewayConfig) {
+    public init(_ config: GatewayConfig) {
         self.init()
         self.parserLimits = HTTP1RequestParser.Limits(
             maxRequestLine: config.limits.maxRequestLine,

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import PylonGateway
 import PylonProxy
 
 // `head-bench [ITERATIONS]`: what the heads of one proxied HTTP/1.1 exchange cost Pylon,
@@ -19,7 +20,9 @@ import PylonProxy
 // it to a pooled upstream connection, the response back, on EmbeddedChannels with a
 // `ProxyHTTP` that only picks the peer (as core-proxy runs). That is the framework's own
 // cost per request, heads included, without the sockets and SwiftNIO's event loop that
-// nio-relay measures.
+// nio-relay measures. Then the same exchange through the gateway `scripts/bench` runs
+// (one upstream, one route, no access log): the gateway's phases and what they make the
+// framework do on top.
 
 /// A request and the response it gets, as bytes on the wire.
 struct Exchange {
@@ -178,14 +181,26 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
 /// One whole exchange through the framework, client bytes in to client bytes out.
 @MainActor
 func measureWholeExchange(_ exchange: Exchange) throws -> Double {
-    let peerAddress = try SocketAddress(ipAddress: "192.0.2.80", port: 80)
+    try measureWholeExchange(
+        exchange, proxy: SinglePeerProxy(peer: HTTPPeer(address: try benchPeerAddress())), configuration: ProxyServerConfiguration()
+    )
+}
+
+func benchPeerAddress() throws -> SocketAddress { try SocketAddress(ipAddress: "192.0.2.80", port: 80) }
+
+/// `exchange` through `proxy`, which must send it to `benchPeerAddress()`.
+@MainActor
+func measureWholeExchange<Proxy: ProxyHTTP>(
+    _ exchange: Exchange, proxy: Proxy, configuration: ProxyServerConfiguration
+) throws -> Double {
+    let peerAddress = try benchPeerAddress()
     let peer = HTTPPeer(address: peerAddress)
     let client = EmbeddedChannel(loop: loop)
     let upstream = EmbeddedChannel(loop: loop)
     try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40_000)).wait()
     try upstream.connect(to: peerAddress).wait()
     try ProxyConnectionPair.install(
-        proxy: SinglePeerProxy(peer: peer), configuration: ProxyServerConfiguration(), peer: peer, client: client,
+        proxy: proxy, configuration: configuration, peer: peer, client: client,
         upstream: upstream, logger: Logger(label: "head-bench")
     )
     let request = ByteBuffer(string: exchange.request)
@@ -197,6 +212,25 @@ func measureWholeExchange(_ exchange: Exchange) throws -> Double {
         }
         sink &+= answered
     }
+}
+
+/// One whole exchange through the gateway of `scripts/bench`'s pylon.yaml, access log off.
+@MainActor
+func measureGatewayExchange(_ exchange: Exchange) throws -> Double {
+    let config = try ConfigLoader.parse(
+        yaml: """
+            listeners: [{name: http, address: "127.0.0.1:6191"}]
+            upstreams:
+              backend: {targets: ["192.0.2.80:80"]}
+            routes:
+              - {path_prefix: /, upstream: backend}
+            access_log: {enabled: false}
+            """,
+        file: "head-bench.yaml"
+    )
+    let segment = try SharedMemorySegment.anonymous()
+    let gateway = try Gateway(config: config, sharedMemory: segment, metrics: GatewayMetrics(sharedMemory: segment), accessLog: nil)
+    return try measureWholeExchange(exchange, proxy: gateway, configuration: ProxyServerConfiguration(config))
 }
 
 /// `request` into `client`, what `upstream` then sends read back, `response` into
@@ -275,6 +309,7 @@ for exchange in exchanges {
     for (step, nanoseconds) in steps { print(row(step, nanoseconds)) }
     print(row("all heads", steps.reduce(0) { $0 + $1.nanoseconds }))
     print(row("whole exchange", try measureWholeExchange(exchange)))
+    print(row("through the gateway", try measureGatewayExchange(exchange)))
     print(row("bytes relayed", try measureRelayedBytes(exchange)))
 }
 if sink == 42 { print("") }
