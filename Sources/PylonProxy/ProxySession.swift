@@ -81,9 +81,11 @@ public final class ProxySession {
 
     /// The request path without its query, e.g. `/family/1` for `/family/1?x=y`.
     public var path: Substring {
-        let uri = self.request.uri[...]
-        // Searched as bytes: `?` is ASCII, and a Character search would break graphemes.
-        return uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
+        var uri = self.request.uri
+        // Searched in the contiguous bytes: `?` is ASCII, a Character search would break
+        // graphemes, and a search through the UTF-8 view walks it index by index.
+        guard let queryAt = uri.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return uri[...] }
+        return uri[..<uri.utf8.index(uri.startIndex, offsetBy: queryAt)]
     }
 
     /// The Host header's value without a port, lowercased; nil when absent.

@@ -39,10 +39,10 @@ final class ConnectionMemoryTests: XCTestCase {
     func testAClosedHTTP11ConnectionsHandlerIsFreed() throws {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
-        weak var weakHandler: HTTP1ProxyConnection<LocalAnswers>?
+        weak var weakHandler: HTTP1ProxyConnection?
         do {
             let handler = HTTP1ProxyConnection(
-                proxy: LocalAnswers(), configuration: ProxyServerConfiguration(),
+                phases: ProxyPhases(LocalAnswers()), configuration: ProxyServerConfiguration(),
                 pool: UpstreamPool(eventLoop: loop, logger: self.logger), listenerName: "test", scheme: "http", logger: self.logger
             )
             weakHandler = handler

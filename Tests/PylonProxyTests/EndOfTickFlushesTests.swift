@@ -100,7 +100,7 @@ final class EndOfTickFlushesTests: XCTestCase {
                 try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40_000 + index)).wait()
                 try client.pipeline.syncOperations.addHandler(
                     HTTP1ProxyConnection(
-                        proxy: SinglePeerProxy(peer: peer), configuration: ProxyServerConfiguration(), pool: pool,
+                        phases: ProxyPhases(SinglePeerProxy(peer: peer)), configuration: ProxyServerConfiguration(), pool: pool,
                         listenerName: "http", scheme: "http", logger: logger
                     )
                 )

@@ -78,7 +78,7 @@ final class HTTP2ConnectionPair {
         try self.init { server, loop, logger, _ in
             try HTTP2ConnectionPipeline.install(
                 on: server,
-                proxy: proxy,
+                phases: ProxyPhases(proxy),
                 configuration: configuration,
                 http2: HTTP2ServerConfiguration(),
                 pool: UpstreamPool(eventLoop: loop, logger: logger),

@@ -117,8 +117,7 @@ package enum ResponseHeadWriter {
         return buffer
     }
 
-    /// The CRLF after a chunk's data, shared: a generic type (the connection) cannot hold a
-    /// stored static, and making one per chunk allocates.
+    /// The CRLF after a chunk's data, shared: making one per chunk allocates.
     static let chunkEnd = ByteBuffer(staticString: "\r\n")
     /// The last chunk of a body without trailers.
     static let emptyLastChunk = ByteBuffer(staticString: "0\r\n\r\n")

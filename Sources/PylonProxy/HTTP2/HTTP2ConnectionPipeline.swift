@@ -9,9 +9,9 @@ import NIOHTTP2
 /// idle timeout, keep-alive PINGs, maximum age, the two-phase GOAWAY of a drain), and one
 /// `HTTP2StreamProxy` per stream.
 enum HTTP2ConnectionPipeline {
-    static func install<Proxy: ProxyHTTP>(
+    static func install(
         on channel: any Channel,
-        proxy: Proxy,
+        phases: ProxyPhases,
         configuration: ProxyServerConfiguration,
         http2: HTTP2ServerConfiguration,
         pool: UpstreamPool,
@@ -33,7 +33,7 @@ enum HTTP2ConnectionPipeline {
         ) { stream in
             let (connection, pool) = shared.value
             let handler = HTTP2StreamProxy(
-                proxy: proxy,
+                phases: phases,
                 configuration: configuration,
                 pool: pool,
                 listenerName: listenerName,

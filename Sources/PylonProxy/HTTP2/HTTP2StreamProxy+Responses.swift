@@ -7,7 +7,7 @@ import NIOHTTP2
 extension HTTP2StreamProxy {
     /// `hold`: keep the head back until a body piece, the end of the response, or the end of
     /// the upstream's read follows (see `endResponse`).
-    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>, hold: Bool = false) {
+    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange, hold: Bool = false) {
         exchange.session.responseStatus = head.status
         exchange.response = .streaming(framing)
         if hold {
@@ -37,7 +37,7 @@ extension HTTP2StreamProxy {
     }
 
     /// The piece is held until the next one, the response's end, or the next flush.
-    func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange) {
         self.releaseHeldHead()
         exchange.session.responseBodyBytes += piece.readableBytes
         // HEAD, 204 and 304 responses carry no DATA.
@@ -50,7 +50,7 @@ extension HTTP2StreamProxy {
     /// anything to do.
     func writeFrame(_ payload: HTTP2Frame.FramePayload, promise: EventLoopPromise<Void>? = nil) {
         self.hasUnflushedWrites = true
-        self.context.write(ConcreteMessages.wrap(payload), promise: promise)
+        self.context.write(self.wrapOutboundOut(payload), promise: promise)
     }
 
     /// Writes what is held back and flushes what was written. A read cycle on either side
@@ -69,7 +69,7 @@ extension HTTP2StreamProxy {
     /// Trailers-Only responses (an error status and no message) must keep that shape: after a
     /// separate empty DATA frame a client takes their `grpc-status` for a header and finds the
     /// stream ended without trailers.
-    func endResponse(_ exchange: ProxyExchange<Proxy.Context>, trailers: HTTPHeaders? = nil) {
+    func endResponse(_ exchange: ProxyExchange, trailers: HTTPHeaders? = nil) {
         // Complete before the write: the END_STREAM may close the stream's channel (and run
         // channelInactive) before the flush returns.
         exchange.response = .complete
@@ -107,9 +107,9 @@ extension HTTP2StreamProxy {
     }
 
     /// Sends a complete response produced by Pylon itself (after `responseFilter`).
-    func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange<Proxy.Context>) {
+    func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange) {
         var head = HTTPResponseHead(version: .http2, status: response.status, headers: response.headers)
-        try? self.proxy.responseFilter(exchange.session, &head, &exchange.context)
+        try? exchange.responseFilter(&head)
         let framing = ResponseFraming.decide(
             status: head.status,
             requestMethod: exchange.session.request.method,
@@ -123,7 +123,7 @@ extension HTTP2StreamProxy {
     }
 
     /// A failure: the error page from `failToProxy` if nothing was sent yet, else a reset.
-    func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError) {
+    func fail(_ exchange: ProxyExchange, _ error: ProxyError) {
         exchange.error = error
         // The request is over for the upstream too: a stream left attached would stay open
         // upstream, holding this stream's state, until its read timeout.
@@ -138,12 +138,12 @@ extension HTTP2StreamProxy {
             return
         }
         exchange.discardingBody = true
-        self.respondLocally(self.proxy.failToProxy(exchange.session, error: error, &exchange.context), exchange)
+        self.respondLocally(exchange.failToProxy(error: error), exchange)
     }
 
     /// The response cannot be completed (upstream died mid-body): resetting the stream
     /// is the only honest signal left; the connection's other streams go on.
-    func resetStream(_ exchange: ProxyExchange<Proxy.Context>) {
+    func resetStream(_ exchange: ProxyExchange) {
         self.finish(exchange)
         exchange.abandonUpstream()
         self.reset(.internalError)
@@ -155,17 +155,17 @@ extension HTTP2StreamProxy {
         self.heldResponseHead = nil
         self.heldBody = nil
         self.hasUnflushedWrites = false
-        self.context.writeAndFlush(ConcreteMessages.wrap(.rstStream(code)), promise: nil)
+        self.context.writeAndFlush(self.wrapOutboundOut(.rstStream(code)), promise: nil)
         self.context.close(promise: nil)
     }
 
     /// Runs `logging` for the stream's request, once.
-    func finish(_ exchange: ProxyExchange<Proxy.Context>) {
+    func finish(_ exchange: ProxyExchange) {
         guard !self.logged else { return }
         self.log(exchange, error: exchange.error)
     }
 
-    func log(_ exchange: ProxyExchange<Proxy.Context>, error: ProxyError?) {
+    func log(_ exchange: ProxyExchange, error: ProxyError?) {
         self.logged = true
         let status: Int
         if let responseStatus = exchange.session.responseStatus {
@@ -181,6 +181,6 @@ extension HTTP2StreamProxy {
             peer: exchange.session.peer,
             error: error
         )
-        self.proxy.logging(exchange.session, record, &exchange.context)
+        exchange.logging(record)
     }
 }

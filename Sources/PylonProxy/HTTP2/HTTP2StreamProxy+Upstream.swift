@@ -18,9 +18,9 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
         if self.configuration.forwarding.via {
             UpstreamRequestHead.appendVia(receivedWith: head.version, self.configuration.forwarding, to: &head.headers)
         }
-        self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
+        exchange.upstreamResponseFilter(&head)
         do {
-            try self.proxy.responseFilter(exchange.session, &head, &exchange.context)
+            try exchange.responseFilter(&head)
         } catch {
             exchange.abandonUpstream()
             return self.fail(exchange, ProxyError(.phase, "response filter: \(error)"))
@@ -39,7 +39,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
         guard let exchange = self.exchange, case .streaming(let framing) = exchange.response else { return }
         var piece: ByteBuffer? = body
         do {
-            try self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
+            try exchange.responseBodyFilter(&piece, endOfStream: false)
         } catch {
             exchange.error = ProxyError(.phase, "response body filter: \(error)")
             exchange.abandonUpstream()
@@ -56,7 +56,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
         }
         exchange.upstream = .finished
         var piece: ByteBuffer? = nil
-        try? self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
+        try? exchange.responseBodyFilter(&piece, endOfStream: true)
         if let piece, piece.readableBytes > 0 { self.writeBody(piece, framing: framing, exchange) }
         self.endResponse(exchange, trailers: TrailerFields.forwardable(trailers))
     }
@@ -87,7 +87,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
             self.connectUpstream(exchange)
             return
         }
-        let reported = self.proxy.errorWhileProxy(exchange.session, peer: peer, error: error, &exchange.context)
+        let reported = exchange.errorWhileProxy(peer: peer, error: error)
         self.logger.warning("upstream failed", metadata: ["peer": "\(peer)", "error": "\(reported.message)"])
         if exchange.responseStarted {
             exchange.error = reported

@@ -17,7 +17,7 @@ import NIOHTTP2
 /// only acknowledged to the client with WINDOW_UPDATEs) while the upstream is writable,
 /// and the upstream is only read while the stream is writable, which it stops being when
 /// the client's window is used up.
-final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink {
+final class HTTP2StreamProxy: ChannelDuplexHandler, UpstreamResponseSink {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
@@ -25,7 +25,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     /// Body bytes held while an upstream connection is being set up before reading pauses.
     static var maxQueuedBodyBytes: Int { 256 * 1024 }
 
-    let proxy: Proxy
+    let phases: ProxyPhases
     let configuration: ProxyServerConfiguration
     let pool: UpstreamPool
     let listenerName: String
@@ -41,7 +41,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     /// A request head whose framing is not known yet: whether DATA follows shows in the
     /// same read, or not at all before the read completes.
     var pendingHead: HTTPRequestHead?
-    var exchange: ProxyExchange<Proxy.Context>?
+    var exchange: ProxyExchange?
     /// The response head, until what follows it in the same read is known (see `endResponse`).
     var heldResponseHead: HTTPResponseHead?
     /// The response's latest body piece, until what follows it is known: the response's end
@@ -56,14 +56,14 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
     var bodyTimer: Scheduled<Void>?
 
     init(
-        proxy: Proxy,
+        phases: ProxyPhases,
         configuration: ProxyServerConfiguration,
         pool: UpstreamPool,
         listenerName: String,
         connection: HTTP2ClientConnection,
         logger: Logger
     ) {
-        self.proxy = proxy
+        self.phases = phases
         self.configuration = configuration
         self.pool = pool
         self.listenerName = listenerName
@@ -85,7 +85,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadCycle = true
-        switch ConcreteMessages.payload(data) {
+        switch self.unwrapInboundIn(data) {
         case .headers(let headers):
             self.receiveHeaders(headers)
         case .data(let data):
@@ -217,12 +217,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
             requestIndexOnConnection: connection.streamsStarted
         )
         connection.streamsStarted += 1
-        let exchange = ProxyExchange(
-            session: session,
-            context: self.proxy.makeContext(),
-            requestFraming: framing,
-            closeAfterResponse: false
-        )
+        let exchange = self.phases.makeExchange(session: session, requestFraming: framing, closeAfterResponse: false)
         self.exchange = exchange
         if framing.hasBody { self.armBodyTimer() }
         if case .contentLength(let length) = framing, let limit = self.configuration.maxRequestBody, length > limit {
@@ -230,8 +225,8 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         }
         let decision: RequestFilterResult
         do {
-            try self.proxy.earlyRequestFilter(exchange.session, &exchange.context)
-            decision = try self.proxy.requestFilter(exchange.session, &exchange.context)
+            try exchange.earlyRequestFilter()
+            decision = try exchange.requestFilter()
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request filter: \(error)"))
         }
@@ -261,7 +256,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         }
         var piece: ByteBuffer? = body
         do {
-            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
+            try exchange.requestBodyFilter(&piece, endOfStream: false)
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }
@@ -291,7 +286,7 @@ final class HTTP2StreamProxy<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamRe
         }
         var piece: ByteBuffer? = nil
         do {
-            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
+            try exchange.requestBodyFilter(&piece, endOfStream: true)
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Writing responses to the client and ending requests and connections.
 extension HTTP1ProxyConnection {
-    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange) {
         if self.draining { exchange.closeAfterResponse = true }
         if framing == .closeDelimited { exchange.closeAfterResponse = true }
         // Written with the client's version; setting it on the head would copy its storage.
@@ -30,7 +30,7 @@ extension HTTP1ProxyConnection {
     /// copying a few KiB costs less than a second pending write and iovec.
     private static var heldBodyLimit: Int { 4096 }
 
-    func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange<Proxy.Context>) {
+    func writeBody(_ piece: ByteBuffer, framing: ResponseFraming, _ exchange: ProxyExchange) {
         exchange.session.responseBodyBytes += piece.readableBytes
         if framing == .none { return }
         if self.heldResponse != nil, piece.readableBytes <= Self.heldBodyLimit {
@@ -67,7 +67,7 @@ extension HTTP1ProxyConnection {
     /// anything to do.
     func writeToClient(_ buffer: ByteBuffer) {
         self.hasUnflushedWrites = true
-        self.context.write(ConcreteMessages.wrap(buffer), promise: nil)
+        self.context.write(self.wrapOutboundOut(buffer), promise: nil)
     }
 
     /// What a read cycle on either side ends with: the response written in it is flushed
@@ -95,7 +95,7 @@ extension HTTP1ProxyConnection {
 
     /// `trailers`: the upstream's trailer fields, sent in the last chunk to clients that
     /// accept them (`TE: trailers`) and otherwise dropped.
-    func endResponse(framing: ResponseFraming, trailers: HTTPHeaders? = nil, _ exchange: ProxyExchange<Proxy.Context>) {
+    func endResponse(framing: ResponseFraming, trailers: HTTPHeaders? = nil, _ exchange: ProxyExchange) {
         if framing == .chunked {
             if let trailers,
                 let last = TrailerFields.lastChunk(
@@ -118,9 +118,9 @@ extension HTTP1ProxyConnection {
     }
 
     /// Sends a complete response produced by Pylon itself (after `responseFilter`).
-    func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange<Proxy.Context>) {
+    func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange) {
         var head = HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers)
-        try? self.proxy.responseFilter(exchange.session, &head, &exchange.context)
+        try? exchange.responseFilter(&head)
         let framing = ResponseFraming.decide(
             status: head.status,
             requestMethod: exchange.session.request.method,
@@ -133,7 +133,7 @@ extension HTTP1ProxyConnection {
     }
 
     /// A failure before the response started: the error page from `failToProxy`.
-    func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError) {
+    func fail(_ exchange: ProxyExchange, _ error: ProxyError) {
         exchange.error = error
         // Whatever the upstream still sends belongs to a request that is over: a connection
         // left attached would answer the next request on this connection with it, or time
@@ -148,12 +148,12 @@ extension HTTP1ProxyConnection {
             self.finishWithBrokenConnection(exchange)
             return
         }
-        self.answerWithoutUpstream(self.proxy.failToProxy(exchange.session, error: error, &exchange.context), exchange)
+        self.answerWithoutUpstream(exchange.failToProxy(error: error), exchange)
     }
 
     // MARK: Ending requests and connections
 
-    func finishExchange(_ exchange: ProxyExchange<Proxy.Context>) {
+    func finishExchange(_ exchange: ProxyExchange) {
         guard self.exchange === exchange else { return }
         self.exchange = nil
         self.bodyTimer?.cancel()
@@ -170,7 +170,7 @@ extension HTTP1ProxyConnection {
     /// The response cannot be completed (upstream died mid-body): closing is the only
     /// honest signal left; a kept-alive connection must never carry a short body. What of
     /// it was written goes out first: its flush may still wait for the end of the tick.
-    func finishWithBrokenConnection(_ exchange: ProxyExchange<Proxy.Context>) {
+    func finishWithBrokenConnection(_ exchange: ProxyExchange) {
         guard self.exchange === exchange else { return }
         self.exchange = nil
         self.closing = true
@@ -187,7 +187,7 @@ extension HTTP1ProxyConnection {
         self.finishWithBrokenConnection(exchange)
     }
 
-    func log(_ exchange: ProxyExchange<Proxy.Context>, error: ProxyError?) {
+    func log(_ exchange: ProxyExchange, error: ProxyError?) {
         let status: Int
         if let responseStatus = exchange.session.responseStatus {
             status = Int(responseStatus.code)
@@ -202,7 +202,7 @@ extension HTTP1ProxyConnection {
             peer: exchange.session.peer,
             error: error
         )
-        self.proxy.logging(exchange.session, record, &exchange.context)
+        exchange.logging(record)
     }
 
     /// Half-closes (FIN, never RST) and reads and drops what the client still sends for a

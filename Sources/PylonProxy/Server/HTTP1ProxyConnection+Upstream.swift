@@ -31,9 +31,9 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, responses too.
             UpstreamRequestHead.appendVia(receivedWith: head.version, self.configuration.forwarding, to: &head.headers)
         }
-        self.proxy.upstreamResponseFilter(exchange.session, &head, &exchange.context)
+        exchange.upstreamResponseFilter(&head)
         do {
-            try self.proxy.responseFilter(exchange.session, &head, &exchange.context)
+            try exchange.responseFilter(&head)
         } catch {
             exchange.abandonUpstream()
             return self.fail(exchange, ProxyError(.phase, "response filter: \(error)"))
@@ -53,7 +53,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
         guard let exchange = self.exchange, case .streaming(let framing) = exchange.response else { return }
         var piece: ByteBuffer? = body
         do {
-            try self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
+            try exchange.responseBodyFilter(&piece, endOfStream: false)
         } catch {
             exchange.error = ProxyError(.phase, "response body filter: \(error)")
             exchange.abandonUpstream()
@@ -70,7 +70,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
         }
         exchange.upstream = .finished
         var piece: ByteBuffer? = nil
-        try? self.proxy.responseBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
+        try? exchange.responseBodyFilter(&piece, endOfStream: true)
         if let piece, piece.readableBytes > 0 { self.writeBody(piece, framing: framing, exchange) }
         self.endResponse(framing: framing, trailers: trailers, exchange)
     }
@@ -100,7 +100,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             self.connectUpstream(exchange)
             return
         }
-        let reported = self.proxy.errorWhileProxy(exchange.session, peer: peer, error: error, &exchange.context)
+        let reported = exchange.errorWhileProxy(peer: peer, error: error)
         self.logger.warning("upstream failed", metadata: ["peer": "\(peer)", "error": "\(reported.message)"])
         if exchange.responseStarted {
             exchange.error = reported

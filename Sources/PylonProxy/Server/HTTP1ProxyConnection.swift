@@ -13,7 +13,7 @@ import NIOHTTP1
 /// it lives on one event loop and is only touched there, in code that never holds one of
 /// them across a call back into the same object. The checks cost a thread-local lookup
 /// per access, about 180 per proxied request across the request path's objects.
-final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, UpstreamResponseSink, EndOfTickFlushing {
+final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, EndOfTickFlushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -28,7 +28,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.configuration.parserLimits.maxRequestLine + self.configuration.parserLimits.maxHeaderBytes
     }
 
-    let proxy: Proxy
+    let phases: ProxyPhases
     let configuration: ProxyServerConfiguration
     let pool: UpstreamPool
     let listenerName: String
@@ -48,7 +48,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     @exclusivity(unchecked) var clientInfo: ClientConnectionInfo?
     @exclusivity(unchecked) var parser: HTTP1RequestParser
     @exclusivity(unchecked) var input = ByteBuffer()
-    @exclusivity(unchecked) var exchange: ProxyExchange<Proxy.Context>?
+    @exclusivity(unchecked) var exchange: ProxyExchange?
     @exclusivity(unchecked) var requestsServed = 0
     /// When the connection was accepted, for `maxKeepAliveTime`.
     @exclusivity(unchecked) var acceptedAt = NIODeadline.now()
@@ -87,14 +87,14 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     @exclusivity(unchecked) var flushQueued = false
 
     init(
-        proxy: Proxy,
+        phases: ProxyPhases,
         configuration: ProxyServerConfiguration,
         pool: UpstreamPool,
         listenerName: String,
         scheme: String,
         logger: Logger
     ) {
-        self.proxy = proxy
+        self.phases = phases
         self.configuration = configuration
         self.pool = pool
         self.listenerName = listenerName
@@ -133,7 +133,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = ConcreteMessages.bytes(data)
+        var bytes = self.unwrapInboundIn(data)
         self.inReadCycle = true
         if self.closing {
             return  // lingering after a half-close: read and drop
@@ -272,7 +272,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
     /// An unparseable request: answer the right 4xx/5xx with `Connection: close`, then close.
     func rejectRequest(_ error: RequestParseError) {
-        let exchange: ProxyExchange<Proxy.Context>
+        let exchange: ProxyExchange
         if let current = self.exchange, !current.requestComplete {
             // The body broke mid-request (bad chunk size, …).
             exchange = current
@@ -290,20 +290,15 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
             return
         }
         exchange.abandonUpstream()
-        self.respondLocally(self.proxy.failToProxy(exchange.session, error: proxyError, &exchange.context), exchange)
+        self.respondLocally(exchange.failToProxy(error: proxyError), exchange)
     }
 
     /// `clientKeepsAlive`: what the request's version and `Connection` fields say (the
     /// parser's `headKeepsAlive`).
-    func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming, clientKeepsAlive: Bool) -> ProxyExchange<Proxy.Context> {
+    func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming, clientKeepsAlive: Bool) -> ProxyExchange {
         let session = ProxySession(request: head, connection: self.makeClientInfo(), requestIndexOnConnection: self.requestsServed)
         let keepAlive = clientKeepsAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
-        return ProxyExchange(
-            session: session,
-            context: self.proxy.makeContext(),
-            requestFraming: framing,
-            closeAfterResponse: !keepAlive
-        )
+        return self.phases.makeExchange(session: session, requestFraming: framing, closeAfterResponse: !keepAlive)
     }
 
     private func makeClientInfo() -> ClientConnectionInfo {
@@ -345,8 +340,8 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
 
         let decision: RequestFilterResult
         do {
-            try self.proxy.earlyRequestFilter(exchange.session, &exchange.context)
-            decision = try self.proxy.requestFilter(exchange.session, &exchange.context)
+            try exchange.earlyRequestFilter()
+            decision = try exchange.requestFilter()
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request filter: \(error)"))
         }
@@ -364,7 +359,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
     /// A response that did not come from upstream (a `requestFilter` answer or an error
     /// page) while the request body may still be on its way: small bodies are read and
     /// dropped so the connection can stay open; anything else closes it afterwards.
-    func answerWithoutUpstream(_ response: ProxyResponse, _ exchange: ProxyExchange<Proxy.Context>) {
+    func answerWithoutUpstream(_ response: ProxyResponse, _ exchange: ProxyExchange) {
         exchange.discardingBody = true
         if !exchange.requestComplete {
             switch exchange.requestFraming {
@@ -379,7 +374,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         self.respondLocally(response, exchange)
     }
 
-    func sendContinue(_ exchange: ProxyExchange<Proxy.Context>) {
+    func sendContinue(_ exchange: ProxyExchange) {
         exchange.expectsContinue = false
         exchange.sentContinue = true
         var buffer = self.context.channel.allocator.buffer(capacity: 25)
@@ -408,7 +403,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         }
         var piece: ByteBuffer? = body
         do {
-            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: false, &exchange.context)
+            try exchange.requestBodyFilter(&piece, endOfStream: false)
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }
@@ -437,7 +432,7 @@ final class HTTP1ProxyConnection<Proxy: ProxyHTTP>: ChannelDuplexHandler, Upstre
         }
         var piece: ByteBuffer? = nil
         do {
-            try self.proxy.requestBodyFilter(exchange.session, &piece, endOfStream: true, &exchange.context)
+            try exchange.requestBodyFilter(&piece, endOfStream: true)
         } catch {
             return self.fail(exchange, ProxyError(.phase, "request body filter: \(error)"))
         }

@@ -19,7 +19,7 @@ package enum ProxyConnectionPair {
         pool.giveBackUnused(connection)
         try client.pipeline.syncOperations.addHandler(
             HTTP1ProxyConnection(
-                proxy: proxy, configuration: configuration, pool: pool, listenerName: "http", scheme: "http", logger: logger
+                phases: ProxyPhases(proxy), configuration: configuration, pool: pool, listenerName: "http", scheme: "http", logger: logger
             )
         )
     }

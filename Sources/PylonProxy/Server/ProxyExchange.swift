@@ -8,7 +8,13 @@ import NIOHTTP1
 /// it lives on one event loop and is only touched there, in code that never holds one of
 /// them across a call back into the same object. The checks cost a thread-local lookup
 /// per access, about 180 per proxied request across the request path's objects.
-final class ProxyExchange<Context> {
+///
+/// The proxy's phases are its methods, each with the request's session and context
+/// (`BoundProxyExchange` binds them to a `ProxyHTTP`), so the handlers that serve a
+/// request are not generic. SwiftNIO calls a handler through its protocol witnesses, where
+/// generic code runs unspecialised, with the proxy's context reached through run-time
+/// metadata on every access.
+class ProxyExchange {
     enum UpstreamState {
         /// `requestFilter` has not decided yet, or the request is answered locally.
         case none
@@ -30,7 +36,6 @@ final class ProxyExchange<Context> {
     }
 
     let session: ProxySession
-    @exclusivity(unchecked) var context: Context
     let requestFraming: RequestFraming
     /// The whole request (head, body, end) has been read from the client.
     @exclusivity(unchecked) var requestComplete = false
@@ -57,9 +62,8 @@ final class ProxyExchange<Context> {
     /// head was complete (the session's start, rather than another clock read per request).
     @exclusivity(unchecked) var lastBodyRead: NIODeadline
 
-    init(session: ProxySession, context: Context, requestFraming: RequestFraming, closeAfterResponse: Bool) {
+    init(session: ProxySession, requestFraming: RequestFraming, closeAfterResponse: Bool) {
         self.session = session
-        self.context = context
         self.requestFraming = requestFraming
         self.closeAfterResponse = closeAfterResponse
         self.lastBodyRead = session.startTime
@@ -86,5 +90,24 @@ final class ProxyExchange<Context> {
     var responseComplete: Bool {
         if case .complete = self.response { return true }
         return false
+    }
+
+    // MARK: The proxy's phases (see `ProxyHTTP`), overridden by `BoundProxyExchange`
+
+    func earlyRequestFilter() throws { Self.unbound() }
+    func requestFilter() throws -> RequestFilterResult { Self.unbound() }
+    func requestBodyFilter(_ body: inout ByteBuffer?, endOfStream: Bool) throws { Self.unbound() }
+    func upstreamPeer() throws -> HTTPPeer { Self.unbound() }
+    func upstreamRequestFilter(_ request: inout HTTPRequestHead) throws { Self.unbound() }
+    func upstreamResponseFilter(_ response: inout HTTPResponseHead) { Self.unbound() }
+    func responseFilter(_ response: inout HTTPResponseHead) throws { Self.unbound() }
+    func responseBodyFilter(_ body: inout ByteBuffer?, endOfStream: Bool) throws { Self.unbound() }
+    func failToConnect(peer: HTTPPeer, error: ProxyError) -> Bool { Self.unbound() }
+    func errorWhileProxy(peer: HTTPPeer, error: ProxyError) -> ProxyError { Self.unbound() }
+    func failToProxy(error: ProxyError) -> ProxyResponse { Self.unbound() }
+    func logging(_ record: ProxyLogRecord) { Self.unbound() }
+
+    private static func unbound() -> Never {
+        preconditionFailure("an exchange is made as a BoundProxyExchange, which binds the proxy's phases")
     }
 }

@@ -8,7 +8,7 @@ import NIOSSL
 /// This is the entry point a worker process calls with the listener descriptors it
 /// was handed; it knows nothing about processes itself.
 public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
-    private let proxy: Proxy
+    private let phases: ProxyPhases
     private let configuration: ProxyServerConfiguration
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -17,7 +17,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
     private let serverChannels = ListeningChannels()
 
     public init(proxy: Proxy, configuration: ProxyServerConfiguration, group: any EventLoopGroup, logger: Logger) {
-        self.proxy = proxy
+        self.phases = ProxyPhases(proxy)
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -47,7 +47,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
     }
 
     private func bootstrap(_ listener: ProxyListener) async throws -> any Channel {
-        let proxy = self.proxy
+        let phases = self.phases
         let configuration = self.configuration
         let pools = self.pools
         let connections = self.connections
@@ -78,7 +78,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
                     }
                     let makeHTTPHandler = {
                         HTTP1ProxyConnection(
-                            proxy: proxy,
+                            phases: phases,
                             configuration: configuration,
                             pool: pools.pool(for: channel.eventLoop),
                             listenerName: listener.name,
@@ -100,7 +100,7 @@ public final class ProxyServer<Proxy: ProxyHTTP>: Sendable {
                             }
                             try HTTP2ConnectionPipeline.install(
                                 on: context.channel,
-                                proxy: proxy,
+                                phases: phases,
                                 configuration: configuration,
                                 http2: listener.http2,
                                 pool: pools.pool(for: channel.eventLoop),

@@ -7,15 +7,12 @@ import NIOHTTP1
 /// connection or opening one, retrying a failed connect and handing the request over are
 /// the same for both; only how each reads its client and answers it differ.
 protocol UpstreamRequestSender: UpstreamResponseSink {
-    associatedtype Proxy: ProxyHTTP
-
-    var proxy: Proxy { get }
     /// The server's forwarding settings (asked for them alone: a protocol getter hands back
     /// a copy, and copying the whole configuration per request costs a retain per field).
     var forwarding: ProxyServerConfiguration.Forwarding { get }
     var pool: UpstreamPool { get }
     var logger: Logger { get }
-    var exchange: ProxyExchange<Proxy.Context>? { get }
+    var exchange: ProxyExchange? { get }
     /// Between a read and its read-complete: writes upstream wait for the flush that
     /// read-complete asks for.
     var inReadCycle: Bool { get }
@@ -23,7 +20,7 @@ protocol UpstreamRequestSender: UpstreamResponseSink {
     var clientIsWritable: Bool { get }
 
     /// Answers the client with the error (or breaks the connection if the response started).
-    func fail(_ exchange: ProxyExchange<Proxy.Context>, _ error: ProxyError)
+    func fail(_ exchange: ProxyExchange, _ error: ProxyError)
     /// Reads the client's request body again, if it was held back.
     func resumeReading()
 }
@@ -40,10 +37,10 @@ extension UpstreamRequestSender {
         }
     }
 
-    func connectUpstream(_ exchange: ProxyExchange<Proxy.Context>) {
+    func connectUpstream(_ exchange: ProxyExchange) {
         let peer: HTTPPeer
         do {
-            peer = try self.proxy.upstreamPeer(exchange.session, &exchange.context)
+            peer = try exchange.upstreamPeer()
         } catch {
             return self.fail(exchange, ProxyError(.phase, "upstream peer: \(error)"))
         }
@@ -72,7 +69,7 @@ extension UpstreamRequestSender {
                     metadata: ["peer": "\(peer)", "error": "\(error.message)", "attempt": "\(exchange.session.connectAttempts)"]
                 )
                 if exchange.session.connectAttempts < Self.maxConnectAttempts,
-                    self.proxy.failToConnect(exchange.session, peer: peer, error: error, &exchange.context)
+                    exchange.failToConnect(peer: peer, error: error)
                 {
                     self.connectUpstream(exchange)
                 } else {
@@ -82,13 +79,13 @@ extension UpstreamRequestSender {
         }
     }
 
-    func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange<Proxy.Context>) {
+    func attach(_ connection: UpstreamConnection, peer: HTTPPeer, _ exchange: ProxyExchange) {
         var head = UpstreamRequestHead.make(
             for: exchange.session, framing: exchange.requestFraming, forwarding: self.forwarding,
             upstreamVersion: peer.httpVersion
         )
         do {
-            try self.proxy.upstreamRequestFilter(exchange.session, &head, &exchange.context)
+            try exchange.upstreamRequestFilter(&head)
         } catch {
             self.pool.giveBackUnused(connection)
             return self.fail(exchange, ProxyError(.phase, "upstream request filter: \(error)"))
