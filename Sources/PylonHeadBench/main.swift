@@ -5,7 +5,7 @@ import NIOHTTP1
 import PylonGateway
 import PylonProxy
 
-// `head-bench [ITERATIONS]`: what the heads of one proxied HTTP/1.1 exchange cost Pylon,
+// `head-bench [ITERATIONS [ROW]]`: what the heads of one proxied HTTP/1.1 exchange cost Pylon,
 // step by step, measured in-process with nothing else running: reading the client's
 // request head, making the upstream head from it, writing that, reading the upstream's
 // response (head and a short body) and writing the response head to the client.
@@ -302,14 +302,27 @@ func row(_ label: String, _ nanoseconds: Double) -> String {
         + String(repeating: " ", count: max(0, 7 - number.count)) + number
 }
 
+/// Only the rows whose label contains this (`head-bench 100000 gateway`), so a profiler
+/// sees one row's work alone.
+let onlyRows = CommandLine.arguments.dropFirst(2).first
+
+/// Prints `label`'s row, measured by `nanoseconds`, unless `onlyRows` leaves it out.
+@MainActor
+func report(_ label: String, _ nanoseconds: () throws -> Double) rethrows {
+    if let onlyRows, !label.contains(onlyRows) { return }
+    print(row(label, try nanoseconds()))
+}
+
 print("head-bench: ns per operation, the least of 7 runs of \(iterations)")
 for exchange in exchanges {
-    let steps = try measure(exchange)
     print("\n\(exchange.name)")
-    for (step, nanoseconds) in steps { print(row(step, nanoseconds)) }
-    print(row("all heads", steps.reduce(0) { $0 + $1.nanoseconds }))
-    print(row("whole exchange", try measureWholeExchange(exchange)))
-    print(row("through the gateway", try measureGatewayExchange(exchange)))
-    print(row("bytes relayed", try measureRelayedBytes(exchange)))
+    if onlyRows == nil {
+        let steps = try measure(exchange)
+        for (step, nanoseconds) in steps { print(row(step, nanoseconds)) }
+        print(row("all heads", steps.reduce(0) { $0 + $1.nanoseconds }))
+    }
+    try report("whole exchange") { try measureWholeExchange(exchange) }
+    try report("through the gateway") { try measureGatewayExchange(exchange) }
+    try report("bytes relayed") { try measureRelayedBytes(exchange) }
 }
 if sink == 42 { print("") }
