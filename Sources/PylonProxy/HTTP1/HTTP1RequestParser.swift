@@ -53,6 +53,8 @@ public struct HTTP1RequestParser: Sendable {
     /// Set when a body-less head was handed out: `.end` is next.
     private var pendingEnd = false
     private var headScanner: HeadScanner
+    /// Long field values of the last request head, for the next to reuse.
+    private var recentValues = RecentFieldValues()
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -106,7 +108,7 @@ extension HTTP1RequestParser {
         }
         let headBytes = buffer.readSlice(length: headLength)!
         self.headScanner.reset()
-        let (head, framing, keepsAlive) = try Self.parseHeadBytes(headBytes)
+        let (head, framing, keepsAlive) = try Self.parseHeadBytes(headBytes, recentValues: &self.recentValues)
         self.headKeepsAlive = keepsAlive
         switch framing {
         case .none, .contentLength(0):
@@ -133,10 +135,10 @@ extension HTTP1RequestParser {
     typealias ParsedHead = (head: HTTPRequestHead, framing: RequestFraming, keepsAlive: Bool)
 
     /// Parses a complete head: request line, field lines, empty line.
-    static func parseHeadBytes(_ head: ByteBuffer) throws(RequestParseError) -> ParsedHead {
+    static func parseHeadBytes(_ head: ByteBuffer, recentValues: inout RecentFieldValues) throws(RequestParseError) -> ParsedHead {
         let parsed: Result<ParsedHead, RequestParseError> = head.withUnsafeReadableBytes { bytes in
             do {
-                return .success(try HeadReader(bytes: bytes).read())
+                return .success(try HeadReader(bytes: bytes).read(recentValues: &recentValues))
             } catch let error as RequestParseError {
                 return .failure(error)
             } catch {

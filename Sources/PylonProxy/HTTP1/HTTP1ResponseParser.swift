@@ -50,6 +50,8 @@ package struct HTTP1ResponseParser: Sendable {
     /// The body length the last head announced in Content-Length, if it did.
     private(set) var lastHeadContentLength: Int?
     private var headScanner: HeadScanner
+    /// Long field values of the last response head, for the next to reuse.
+    private var recentValues = RecentFieldValues()
 
     package init(limits: Limits = Limits()) {
         self.limits = limits
@@ -115,7 +117,7 @@ package struct HTTP1ResponseParser: Sendable {
         let parsed: Result<ResponseHeadReader.Result, ResponseParseError> = headBytes.withUnsafeReadableBytes {
             bytes in
             do {
-                return .success(try ResponseHeadReader(bytes: bytes).read())
+                return .success(try ResponseHeadReader(bytes: bytes).read(recentValues: &self.recentValues))
             } catch let error as ResponseParseError {
                 return .failure(error)
             } catch {

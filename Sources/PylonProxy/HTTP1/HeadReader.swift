@@ -8,7 +8,8 @@ import NIOHTTP1
 struct HeadReader {
     let bytes: UnsafeRawBufferPointer
 
-    func read() throws(RequestParseError) -> HTTP1RequestParser.ParsedHead {
+    /// `recentValues`: the connection's, for long values that repeat from head to head.
+    func read(recentValues: inout RecentFieldValues) throws(RequestParseError) -> HTTP1RequestParser.ParsedHead {
         var lineStart = 0
         let requestLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (method, requestTarget, version) = try self.requestLine(0..<requestLineEnd)
@@ -44,7 +45,7 @@ struct HeadReader {
             } else if FieldName.matches(name, "connection") {
                 connection.add(value)
             }
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            fields.append((String(decoding: name, as: UTF8.self), recentValues.value(value, at: fields.count)))
         }
         // Handed over whole: `HTTPHeaders.add` re-validates every name, which
         // `splitField` has done already.

@@ -20,7 +20,8 @@ struct ResponseHeadReader {
 
     let bytes: UnsafeRawBufferPointer
 
-    func read() throws(ResponseParseError) -> Result {
+    /// `recentValues`: the upstream connection's, for long values that repeat from head to head.
+    func read(recentValues: inout RecentFieldValues) throws(ResponseParseError) -> Result {
         let statusLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (version, status) = try self.statusLine(0..<statusLineEnd)
         var lineStart = statusLineEnd + 2
@@ -63,7 +64,7 @@ struct ResponseHeadReader {
                     }
                 }
             }
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            fields.append((String(decoding: name, as: UTF8.self), recentValues.value(value, at: fields.count)))
         }
         if !connection.nominated.isEmpty {
             fields.removeAll { connection.nominates($0.0) }
