@@ -1,13 +1,5 @@
 import PylonProxy
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One routing rule compiled from the config: which requests it takes, where they go,
 /// and what it checks and rewrites on the way. A class: the request filter reads a
 /// matched route's fields, and copying a struct of this many references costs a retain
@@ -49,10 +41,6 @@ final class Route: Sendable {
         // would run grapheme breaking over every path. The path's contiguous bytes are
         // compared at once; stepping through its UTF-8 view costs more than the compare.
         let prefix = self.pathPrefixBytes
-        return path.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.count >= prefix.count && prefix.withUnsafeBufferPointer { prefix in
-                prefix.isEmpty || memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0
-            }
-        } ?? path.utf8.starts(with: prefix)
+        return path.utf8.withContiguousStorageIfAvailable { $0.starts(with: prefix) } ?? path.utf8.starts(with: prefix)
     }
 }
