@@ -1,6 +1,6 @@
 public import Logging
 import NIOCore
-public import NIOHTTP1
+import NIOHTTP1
 public import PylonProxy
 
 /// The gateway: routing, auth, header rules, balanced and health-checked upstreams, metrics and the
@@ -139,7 +139,7 @@ public final class Gateway: ProxyHTTP {
     }
 
     public func upstreamRequestFilter(
-        _ session: ProxySession, _ request: inout HTTPRequestHead, _ ctx: inout Context
+        _ session: ProxySession, _ request: inout RequestHead, _ ctx: inout Context
     ) throws {
         if !self.preserveHost, let peer = session.peer {
             request.headers.replaceOrAdd(name: "Host", value: peer.name)
@@ -151,7 +151,7 @@ public final class Gateway: ProxyHTTP {
         if let route = ctx.route { self.routes[route].requestHeaders.apply(to: &request.headers) }
     }
 
-    public func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {
+    public func responseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context) throws {
         if let outcome = ctx.rateLimit {
             self.rateLimits.limiters[outcome.limiter].addFields(for: outcome.decision, to: &response.headers)
         }

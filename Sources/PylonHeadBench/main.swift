@@ -116,7 +116,7 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
 
     // The parser lives as long as its connection, as in a worker.
     var requestParser = HTTP1RequestParser()
-    var request: HTTPRequestHead?
+    var request: RequestHead?
     let readRequest = try nanosecondsPerOperation {
         var input = requestBytes
         guard case .head(let head, _)? = try requestParser.next(&input), case .end? = try requestParser.next(&input) else {
@@ -132,7 +132,7 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
         eventLoop: loop, requestIndexOnConnection: 0
     )
     let forwarding = ProxyServerConfiguration().forwarding
-    var upstreamHead: HTTPRequestHead?
+    var upstreamHead: RequestHead?
     let makeUpstreamHead = nanosecondsPerOperation {
         let head = UpstreamRequestHead.make(for: session, framing: .none, forwarding: forwarding, upstreamVersion: .http1_1)
         sink &+= head.headers.count
@@ -148,7 +148,7 @@ func measure(_ exchange: Exchange) throws -> [(step: String, nanoseconds: Double
     }
 
     var responseParser = HTTP1ResponseParser()
-    var response: HTTPResponseHead?
+    var response: ResponseHead?
     let readResponse = try nanosecondsPerOperation {
         var input = responseBytes
         responseParser.expectResponse(to: .GET)

@@ -1,5 +1,5 @@
 public import NIOCore
-public import NIOHTTP1
+
 
 /// What `ProxyHTTP.requestFilter` decided.
 public enum RequestFilterResult: Sendable {
@@ -56,16 +56,16 @@ public protocol ProxyHTTP: Sendable {
 
     /// Edits the request head sent upstream, after hop-by-hop headers were removed and
     /// forwarding headers (X-Forwarded-*, Via) added.
-    func upstreamRequestFilter(_ session: ProxySession, _ request: inout HTTPRequestHead, _ ctx: inout Context) throws
+    func upstreamRequestFilter(_ session: ProxySession, _ request: inout RequestHead, _ ctx: inout Context) throws
 
     /// Sees the upstream's response head as received (hop-by-hop headers removed),
     /// before `responseFilter`; the place to record what the upstream said.
-    func upstreamResponseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context)
+    func upstreamResponseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context)
 
     /// Edits every response head before it is sent to the client — upstream responses,
     /// `requestFilter` answers and error pages alike. Throwing answers 500 if nothing
     /// was sent yet.
-    func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws
+    func responseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context) throws
 
     /// Sees each piece of the upstream response body on its way to the client.
     func responseBodyFilter(
@@ -102,14 +102,14 @@ extension ProxyHTTP {
     ) throws {}
 
     public func upstreamRequestFilter(
-        _ session: ProxySession, _ request: inout HTTPRequestHead, _ ctx: inout Context
+        _ session: ProxySession, _ request: inout RequestHead, _ ctx: inout Context
     ) throws {}
 
     public func upstreamResponseFilter(
-        _ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context
+        _ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context
     ) {}
 
-    public func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {}
+    public func responseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context) throws {}
 
     public func responseBodyFilter(
         _ session: ProxySession, _ body: inout ByteBuffer?, endOfStream: Bool, _ ctx: inout Context

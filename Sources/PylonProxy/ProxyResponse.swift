@@ -5,17 +5,17 @@ public import NIOHTTP1
 /// without going upstream.
 public struct ProxyResponse: Sendable {
     public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
+    public var headers: HeaderFields
     public var body: ByteBuffer
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+    public init(status: HTTPResponseStatus, headers: HeaderFields = [:], body: ByteBuffer = ByteBuffer()) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A plain-text response whose body is `text` followed by a newline.
-    public static func text(_ status: HTTPResponseStatus, _ text: String, headers: HTTPHeaders = [:]) -> ProxyResponse {
+    public static func text(_ status: HTTPResponseStatus, _ text: String, headers: HeaderFields = [:]) -> ProxyResponse {
         var headers = headers
         if !headers.contains(name: "content-type") {
             headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")

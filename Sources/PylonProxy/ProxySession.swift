@@ -13,7 +13,7 @@ public import NIOHTTP1
 public final class ProxySession {
     /// The client's request head. Hop-by-hop headers are still present here; they are
     /// removed from the copy that goes upstream.
-    @exclusivity(unchecked) public var request: HTTPRequestHead
+    @exclusivity(unchecked) public var request: RequestHead
     /// What every request of the connection shares: held once per connection, so a
     /// request costs one reference to it rather than one per address and name.
     let connection: ClientConnectionInfo
@@ -52,7 +52,7 @@ public final class ProxySession {
     /// The event loop the connection and its upstream run on.
     public var eventLoop: any EventLoop { self.connection.eventLoop }
 
-    init(request: HTTPRequestHead, connection: ClientConnectionInfo, requestIndexOnConnection: Int) {
+    init(request: RequestHead, connection: ClientConnectionInfo, requestIndexOnConnection: Int) {
         self.request = request
         self.connection = connection
         self.startTime = .now()
@@ -60,7 +60,7 @@ public final class ProxySession {
     }
 
     package convenience init(
-        request: HTTPRequestHead,
+        request: RequestHead,
         clientAddress: SocketAddress?,
         clientIP: String?,
         proxyProtocolSource: SocketAddress?,

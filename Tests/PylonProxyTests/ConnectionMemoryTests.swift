@@ -80,7 +80,7 @@ final class ConnectionMemoryTests: XCTestCase {
     /// Takes a response and does nothing with it.
     private final class DiscardingSink: UpstreamResponseSink {
         var ended = false
-        func upstreamResponseHead(_ head: consuming HTTPResponseHead, contentLength: Int?) {}
+        func upstreamResponseHead(_ head: consuming ResponseHead, contentLength: Int?) {}
         func upstreamResponseBody(_ body: ByteBuffer) {}
         func upstreamResponseEnd(trailers: HTTPHeaders?) { self.ended = true }
         func upstreamReadComplete() {}

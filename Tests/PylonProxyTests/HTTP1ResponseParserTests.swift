@@ -33,8 +33,8 @@ final class HTTP1ResponseParserTests: XCTestCase {
     }
 
     /// The head, the concatenated body and whether `.end` came.
-    private func summary(_ events: [HTTP1ResponseParser.Event]) -> (heads: [HTTPResponseHead], body: String, ended: Bool, trailers: HTTPHeaders?) {
-        var heads: [HTTPResponseHead] = []
+    private func summary(_ events: [HTTP1ResponseParser.Event]) -> (heads: [ResponseHead], body: String, ended: Bool, trailers: HTTPHeaders?) {
+        var heads: [ResponseHead] = []
         var body = ""
         var ended = false
         var trailers: HTTPHeaders?

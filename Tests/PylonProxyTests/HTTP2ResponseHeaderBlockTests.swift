@@ -11,7 +11,7 @@ final class HTTP2ResponseHeaderBlockTests: XCTestCase {
     }
 
     func testNamedFieldsGoWithoutIndexingAndTheRestIndexable() {
-        let fields = HTTPHeaders([("Content-Type", "text/plain"), ("X-Request-Id", "abc"), ("x-request-id", "def"), ("ETag", "\"1\"")])
+        let fields = HeaderFields([("Content-Type", "text/plain"), ("X-Request-Id", "abc"), ("x-request-id", "def"), ("ETag", "\"1\"")])
         let block = HTTP2ResponseHeaderBlock.head(status: .ok, fields: fields, unindexed: ["x-request-id"])
         XCTAssertEqual(self.lines(block), [
             ":status: 200 []",
@@ -23,7 +23,7 @@ final class HTTP2ResponseHeaderBlockTests: XCTestCase {
     }
 
     func testEveryFieldIsIndexableWhenNoneIsNamed() {
-        let block = HTTP2ResponseHeaderBlock.head(status: .notFound, fields: HTTPHeaders([("X-Request-Id", "abc")]))
+        let block = HTTP2ResponseHeaderBlock.head(status: .notFound, fields: HeaderFields([("X-Request-Id", "abc")]))
         XCTAssertEqual(self.lines(block), [":status: 404 []", "x-request-id: abc []"])
     }
 

@@ -20,11 +20,11 @@ final class HTTP2StreamProxyTests: XCTestCase {
         func requestFilter(_ session: ProxySession, _ ctx: inout Void) throws -> RequestFilterResult {
             if session.request.uri == "/empty" { return .respond(ProxyResponse(status: .forbidden)) }
             let request = session.request
-            let seen = "\(request.method.rawValue) \(request.uri) host=\(request.headers[canonicalForm: "host"].joined(separator: ","))"
+            let seen = "\(request.method.rawValue) \(request.uri) host=\(request.headers["host"].joined(separator: ","))"
             return .respond(ProxyResponse(status: .ok, body: ByteBuffer(string: seen)))
         }
 
-        func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Void) throws {
+        func responseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Void) throws {
             response.headers.add(name: "Connection", value: "X-Hop")
             response.headers.add(name: "X-Hop", value: "1")
             response.headers.add(name: "Keep-Alive", value: "timeout=5")

@@ -9,7 +9,7 @@ import XCTest
 /// trailer fields, and the error that stopped the parse, if any.
 struct ParseSummary: Equatable, CustomStringConvertible {
     struct Message: Equatable {
-        var head: HTTPRequestHead
+        var head: RequestHead
         var headerLines: [String]
         var framing: RequestFraming
         var body: [UInt8] = []
@@ -83,7 +83,7 @@ func parseAll(_ text: String, limits: HTTP1RequestParser.Limits = .init()) throw
 /// The head of the single request in `text`.
 func parseHead(
     _ text: String, limits: HTTP1RequestParser.Limits = .init(), file: StaticString = #filePath, line: UInt = #line
-) throws -> (HTTPRequestHead, RequestFraming) {
+) throws -> (RequestHead, RequestFraming) {
     let events = try parseAll(text, limits: limits)
     guard case .head(let head, let framing) = events.first else {
         XCTFail("no head in \(events)", file: file, line: line)

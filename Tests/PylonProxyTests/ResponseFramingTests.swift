@@ -65,7 +65,7 @@ final class ResponseFramingTests: XCTestCase {
         _ pairs: [(String, String)]
     ) -> [String] {
         var buffer = ByteBuffer()
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(pairs))
+        let head = ResponseHead(version: .http1_1, status: status, headers: HeaderFields(pairs))
         ResponseHeadWriter.write(head, version: .http1_1, framing: framing, connection: connection, into: &buffer)
         let lines = String(buffer: buffer).components(separatedBy: "\r\n")
         XCTAssertEqual(lines.suffix(2), ["", ""], "the head ends with one empty line")
@@ -137,14 +137,14 @@ final class ResponseFramingTests: XCTestCase {
 
 /// `ResponseHeadWriter.write` and `chunkPrefix`: the exact bytes on the wire.
 final class ResponseHeadWriterTests: XCTestCase {
-    private func written(_ head: HTTPResponseHead) -> String {
+    private func written(_ head: ResponseHead) -> String {
         var buffer = ByteBuffer()
         ResponseHeadWriter.write(head, into: &buffer)
         return String(buffer: buffer)
     }
 
     func testSampleHeadIsWrittenByteForByte() {
-        let head = HTTPResponseHead(
+        let head = ResponseHead(
             version: .http1_1, status: .ok,
             headers: ["Content-Type": "text/plain; charset=utf-8", "Content-Length": "5", "Set-Cookie": "a=1", "set-cookie": "b=2"]
         )
@@ -155,18 +155,18 @@ final class ResponseHeadWriterTests: XCTestCase {
     }
 
     func testHTTP10HeadKeepsItsVersion() {
-        let head = HTTPResponseHead(version: .http1_0, status: .notFound, headers: ["Content-Length": "0"])
+        let head = ResponseHead(version: .http1_0, status: .notFound, headers: ["Content-Length": "0"])
         XCTAssertEqual(self.written(head), "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     }
 
     func testHeadWithoutHeadersEndsWithOneEmptyLine() {
-        XCTAssertEqual(self.written(HTTPResponseHead(version: .http1_1, status: .noContent)), "HTTP/1.1 204 No Content\r\n\r\n")
+        XCTAssertEqual(self.written(ResponseHead(version: .http1_1, status: .noContent)), "HTTP/1.1 204 No Content\r\n\r\n")
     }
 
     func testALargeHeadIsWrittenWholeAfterWhatTheBufferHeld() {
-        var fields = HTTPHeaders()
+        var fields = HeaderFields()
         for i in 0..<60 { fields.add(name: "X-Field-\(i)", value: String(repeating: "v", count: i * 7)) }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: 299, reasonPhrase: "Fine Indeed"), headers: fields)
+        let head = ResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: 299, reasonPhrase: "Fine Indeed"), headers: fields)
         var buffer = ByteBuffer(string: "before")
         ResponseHeadWriter.write(head, version: head.version, framing: .contentLength(123_456_789), connection: .close, into: &buffer)
         var expected = "beforeHTTP/1.1 299 Fine Indeed\r\n"
@@ -176,27 +176,27 @@ final class ResponseHeadWriterTests: XCTestCase {
     }
 
     func testStatusCodesAreWrittenAsThreeDigits() {
-        XCTAssertEqual(self.written(HTTPResponseHead(version: .http1_1, status: .continue)), "HTTP/1.1 100 Continue\r\n\r\n")
+        XCTAssertEqual(self.written(ResponseHead(version: .http1_1, status: .continue)), "HTTP/1.1 100 Continue\r\n\r\n")
         XCTAssertEqual(
-            self.written(HTTPResponseHead(version: .http1_1, status: .gatewayTimeout)),
+            self.written(ResponseHead(version: .http1_1, status: .gatewayTimeout)),
             "HTTP/1.1 504 Gateway Timeout\r\n\r\n"
         )
         XCTAssertEqual(
-            self.written(HTTPResponseHead(version: .http1_1, status: .custom(code: 299, reasonPhrase: "Odd"))),
+            self.written(ResponseHead(version: .http1_1, status: .custom(code: 299, reasonPhrase: "Odd"))),
             "HTTP/1.1 299 Odd\r\n\r\n"
         )
     }
 
     func testEmptyReasonPhraseKeepsTheSpaceAfterTheCode() {
         XCTAssertEqual(
-            self.written(HTTPResponseHead(version: .http1_1, status: .custom(code: 599, reasonPhrase: ""))),
+            self.written(ResponseHead(version: .http1_1, status: .custom(code: 599, reasonPhrase: ""))),
             "HTTP/1.1 599 \r\n\r\n"
         )
     }
 
     func testWriteAppendsAfterExistingBytes() {
         var buffer = ByteBuffer(string: "prefix|")
-        ResponseHeadWriter.write(HTTPResponseHead(version: .http1_1, status: .ok), into: &buffer)
+        ResponseHeadWriter.write(ResponseHead(version: .http1_1, status: .ok), into: &buffer)
         XCTAssertEqual(String(buffer: buffer), "prefix|HTTP/1.1 200 OK\r\n\r\n")
     }
 
@@ -209,7 +209,7 @@ final class ResponseHeadWriterTests: XCTestCase {
 
     func testWrittenHeadIsReadBackByNIOsDecoder() throws {
         // A round trip through an independent parser: the bytes are a valid response head.
-        let head = HTTPResponseHead(
+        let head = ResponseHead(
             version: .http1_1, status: .created, headers: ["Location": "/x", "X-Multi": "a", "x-multi": "b", "Content-Length": "2"]
         )
         var buffer = ByteBuffer()

@@ -8,12 +8,12 @@ import XCTest
 /// carries them to an HTTP/1.1 client.
 final class TrailerFieldsTests: XCTestCase {
     func testTETrailersIsRecognisedAmongOtherCodings() {
-        XCTAssertTrue(TrailerFields.areAccepted(by: HTTPHeaders([("TE", "trailers")])))
-        XCTAssertTrue(TrailerFields.areAccepted(by: HTTPHeaders([("te", "gzip;q=0.5, Trailers")])))
-        XCTAssertTrue(TrailerFields.areAccepted(by: HTTPHeaders([("te", "gzip"), ("te", "trailers ;q=1")])))
-        XCTAssertFalse(TrailerFields.areAccepted(by: HTTPHeaders([("te", "gzip")])))
-        XCTAssertFalse(TrailerFields.areAccepted(by: HTTPHeaders([("te", "trailersx")])))
-        XCTAssertFalse(TrailerFields.areAccepted(by: HTTPHeaders()))
+        XCTAssertTrue(TrailerFields.areAccepted(by: HeaderFields([("TE", "trailers")])))
+        XCTAssertTrue(TrailerFields.areAccepted(by: HeaderFields([("te", "gzip;q=0.5, Trailers")])))
+        XCTAssertTrue(TrailerFields.areAccepted(by: HeaderFields([("te", "gzip"), ("te", "trailers ;q=1")])))
+        XCTAssertFalse(TrailerFields.areAccepted(by: HeaderFields([("te", "gzip")])))
+        XCTAssertFalse(TrailerFields.areAccepted(by: HeaderFields([("te", "trailersx")])))
+        XCTAssertFalse(TrailerFields.areAccepted(by: HeaderFields()))
     }
 
     func testHopByHopFramingAndRoutingFieldsAreNotForwarded() {
@@ -56,12 +56,12 @@ final class TrailerFieldsTests: XCTestCase {
 
     func testTheLastChunkCarriesTrailersOnlyForClientsThatAskedForThem() {
         let trailers = HTTPHeaders([("grpc-status", "0"), ("grpc-message", "OK")])
-        var asking = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        var asking = RequestHead(version: .http1_1, method: .POST, uri: "/")
         asking.headers.add(name: "TE", value: "trailers")
         let last = TrailerFields.lastChunk(with: trailers, request: asking, allocator: ByteBufferAllocator())
         XCTAssertEqual(last.map { String(buffer: $0) }, "0\r\ngrpc-status: 0\r\ngrpc-message: OK\r\n\r\n")
 
-        let notAsking = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        let notAsking = RequestHead(version: .http1_1, method: .POST, uri: "/")
         XCTAssertNil(TrailerFields.lastChunk(with: trailers, request: notAsking, allocator: ByteBufferAllocator()))
     }
 }

@@ -9,9 +9,9 @@ import XCTest
 final class UpstreamRequestHeadTests: XCTestCase {
     private func upstreamHead(
         version: HTTPVersion, _ fields: [(String, String)], upstreamVersion: UpstreamHTTPVersion
-    ) -> HTTPRequestHead {
+    ) -> RequestHead {
         let session = ProxySession(
-            request: HTTPRequestHead(version: version, method: .GET, uri: "/", headers: HTTPHeaders(fields)),
+            request: RequestHead(version: version, method: .GET, uri: "/", headers: HeaderFields(fields)),
             clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil, localAddress: nil,
             listenerName: "https", scheme: "https", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
         )
@@ -22,7 +22,7 @@ final class UpstreamRequestHeadTests: XCTestCase {
         return UpstreamRequestHead.make(for: session, framing: .none, forwarding: forwarding, upstreamVersion: upstreamVersion)
     }
 
-    private func fieldLines(_ head: HTTPRequestHead) -> [String] {
+    private func fieldLines(_ head: RequestHead) -> [String] {
         head.headers.map { "\($0.name): \($0.value)" }
     }
 

@@ -12,7 +12,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
 
     /// The whole request `writer` produces for `head`, `pieces` and `trailers`.
     private func write(
-        _ head: HTTPRequestHead, pieces: [String], trailers: HTTPHeaders?, writer: inout UpstreamRequestWriter
+        _ head: RequestHead, pieces: [String], trailers: HTTPHeaders?, writer: inout UpstreamRequestWriter
     ) -> ByteBuffer {
         var bytes = writer.writeHead(head, allocator: self.allocator)
         for piece in pieces {
@@ -36,7 +36,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
     }
 
     func testChunkedRequestEndsWithItsTrailersInTheLastChunk() throws {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        var head = RequestHead(version: .http1_1, method: .POST, uri: "/up")
         head.headers.add(name: "Host", value: "a")
         head.headers.add(name: "Transfer-Encoding", value: "chunked")
         var writer = UpstreamRequestWriter()
@@ -53,7 +53,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
     }
 
     func testChunkedRequestWithoutTrailersEndsWithThePlainLastChunk() {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        var head = RequestHead(version: .http1_1, method: .POST, uri: "/up")
         head.headers.add(name: "Transfer-Encoding", value: "chunked")
         var writer = UpstreamRequestWriter()
         let bytes = self.write(head, pieces: ["x"], trailers: nil, writer: &writer)
@@ -61,7 +61,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
     }
 
     func testContentLengthRequestCarriesNoChunkFramingAndNoTrailers() {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        var head = RequestHead(version: .http1_1, method: .POST, uri: "/up")
         head.headers.add(name: "Content-Length", value: "5")
         var writer = UpstreamRequestWriter()
         let bytes = self.write(head, pieces: ["hello"], trailers: HTTPHeaders([("X-T", "1")]), writer: &writer)
@@ -71,7 +71,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
     }
 
     func testEveryChunkEndsWithTheSameSharedBuffer() throws {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up")
+        var head = RequestHead(version: .http1_1, method: .POST, uri: "/up")
         head.headers.add(name: "Transfer-Encoding", value: "chunked")
         var writer = UpstreamRequestWriter()
         _ = writer.writeHead(head, allocator: self.allocator)
@@ -88,7 +88,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
     func testHeadLongerThanItsBufferIsWrittenWholeAndStillFramesItsBodyInChunks() throws {
         // Far beyond the room a head buffer starts with: the head is written a second time
         // into a grown buffer, and the Transfer-Encoding seen last still decides the framing.
-        var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: "/" + String(repeating: "p", count: 300))
+        var head = RequestHead(version: .http1_1, method: .PUT, uri: "/" + String(repeating: "p", count: 300))
         head.headers.add(name: "Host", value: "a")
         for i in 0..<80 { head.headers.add(name: "X-Field-\(i)", value: String(repeating: "v", count: i * 5)) }
         head.headers.add(name: "Transfer-Encoding", value: "chunked")

@@ -19,7 +19,7 @@ struct MetricsEndpoint: ProxyHTTP {
         guard session.request.method == .GET || session.request.method == .HEAD else {
             return .respond(.text(.methodNotAllowed, "use GET", headers: ["Allow": "GET, HEAD"]))
         }
-        var headers = HTTPHeaders()
+        var headers = HeaderFields()
         headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
         let text = self.metrics.render() + (self.targetHealth?.prometheusLines() ?? []) + (self.targetInFlight?.prometheusLines() ?? [])
         return .respond(ProxyResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: text)))

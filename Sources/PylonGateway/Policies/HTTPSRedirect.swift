@@ -57,7 +57,7 @@ struct HTTPSRedirect: ProxyHTTP {
         throw GatewayError.noRoute
     }
 
-    func responseFilter(_ session: ProxySession, _ response: inout HTTPResponseHead, _ ctx: inout Context) throws {
+    func responseFilter(_ session: ProxySession, _ response: inout ResponseHead, _ ctx: inout Context) throws {
         self.requestIDs?.writeResponseID(&ctx.requestID, to: &response.headers)
     }
 

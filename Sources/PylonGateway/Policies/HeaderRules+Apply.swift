@@ -1,9 +1,10 @@
 import NIOHTTP1
+import PylonProxy
 
 extension HeaderRules {
     /// Applies the rules in a fixed order: remove, then set (replacing every value),
     /// then add (appending), so `set` and `remove` of one name never fight.
-    func apply(to headers: inout HTTPHeaders) {
+    func apply(to headers: inout HeaderFields) {
         for name in self.remove {
             headers.remove(name: name)
         }

@@ -27,8 +27,8 @@ struct ConnectionOptions {
         !self.close && (version.minor >= 1 || self.keepAlive)
     }
 
-    /// Whether `name` is one of the nominated fields.
-    func nominates(_ name: String) -> Bool {
-        HopByHopHeaders.isNominated(name, in: self.nominated)
+    /// Whether the field name in `name` is one of the nominated fields.
+    func nominates(_ name: UnsafeRawBufferPointer) -> Bool {
+        HopByHopHeaders.isNominated(utf8: name, in: self.nominated)
     }
 }

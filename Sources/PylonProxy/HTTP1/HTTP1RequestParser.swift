@@ -26,7 +26,7 @@ public struct HTTP1RequestParser: Sendable {
 
     /// What the parser found next in the buffer.
     public enum Event: Sendable, Equatable {
-        case head(HTTPRequestHead, RequestFraming)
+        case head(RequestHead, RequestFraming)
         case body(ByteBuffer)
         /// The request is complete; a chunked body may end with trailer fields, as sent
         /// (what of them may go on is `TrailerFields.forwardable`'s to say).
@@ -53,8 +53,6 @@ public struct HTTP1RequestParser: Sendable {
     /// Set when a body-less head was handed out: `.end` is next.
     private var pendingEnd = false
     private var headScanner: HeadScanner
-    /// Long field values of the last request head, for the next to reuse.
-    private var recentValues = RecentFieldValues()
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -107,8 +105,9 @@ extension HTTP1RequestParser {
             throw self.requestError(error)
         }
         let headBytes = buffer.readSlice(length: headLength)!
+        let fieldLines = self.headScanner.lineCount - 1
         self.headScanner.reset()
-        let (head, framing, keepsAlive) = try Self.parseHeadBytes(headBytes, recentValues: &self.recentValues)
+        let (head, framing, keepsAlive) = try Self.parseHeadBytes(headBytes, fieldLines: fieldLines)
         self.headKeepsAlive = keepsAlive
         switch framing {
         case .none, .contentLength(0):
@@ -132,13 +131,13 @@ extension HTTP1RequestParser {
     }
 
     /// A parsed head: the request, its body's framing, and whether the client keeps the connection.
-    typealias ParsedHead = (head: HTTPRequestHead, framing: RequestFraming, keepsAlive: Bool)
+    typealias ParsedHead = (head: RequestHead, framing: RequestFraming, keepsAlive: Bool)
 
     /// Parses a complete head: request line, field lines, empty line.
-    static func parseHeadBytes(_ head: ByteBuffer, recentValues: inout RecentFieldValues) throws(RequestParseError) -> ParsedHead {
+    static func parseHeadBytes(_ head: ByteBuffer, fieldLines: Int = 16) throws(RequestParseError) -> ParsedHead {
         let parsed: Result<ParsedHead, RequestParseError> = head.withUnsafeReadableBytes { bytes in
             do {
-                return .success(try HeadReader(bytes: bytes).read(recentValues: &recentValues))
+                return .success(try HeadReader(bytes: bytes, fieldLines: fieldLines).read())
             } catch let error as RequestParseError {
                 return .failure(error)
             } catch {

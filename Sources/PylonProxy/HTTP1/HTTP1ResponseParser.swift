@@ -21,7 +21,7 @@ package struct HTTP1ResponseParser: Sendable {
 
     package enum Event: Sendable, Equatable {
         /// A response head: 1xx interim ones, then the final one.
-        case head(HTTPResponseHead)
+        case head(ResponseHead)
         case body(ByteBuffer)
         /// The response is complete; a chunked one may carry trailer fields.
         case end(HTTPHeaders?)
@@ -50,8 +50,6 @@ package struct HTTP1ResponseParser: Sendable {
     /// The body length the last head announced in Content-Length, if it did.
     private(set) var lastHeadContentLength: Int?
     private var headScanner: HeadScanner
-    /// Long field values of the last response head, for the next to reuse.
-    private var recentValues = RecentFieldValues()
 
     package init(limits: Limits = Limits()) {
         self.limits = limits
@@ -113,11 +111,12 @@ package struct HTTP1ResponseParser: Sendable {
             throw ResponseParseError(reason: self.reason(error))
         }
         let headBytes = buffer.readSlice(length: headLength)!
+        let fieldLines = self.headScanner.lineCount - 1
         self.headScanner.reset()
         let parsed: Result<ResponseHeadReader.Result, ResponseParseError> = headBytes.withUnsafeReadableBytes {
             bytes in
             do {
-                return .success(try ResponseHeadReader(bytes: bytes).read(recentValues: &self.recentValues))
+                return .success(try ResponseHeadReader(bytes: bytes, fieldLines: fieldLines).read())
             } catch let error as ResponseParseError {
                 return .failure(error)
             } catch {
@@ -139,7 +138,7 @@ package struct HTTP1ResponseParser: Sendable {
             return .head(head)
         }
         // RFC 9112 §6.3 rule 1: these never have a body, whatever their fields say.
-        if requestMethod == .HEAD || code == 204 || code == 304 {
+        if requestMethod.isHEAD || code == 204 || code == 304 {
             self.state = .pendingEnd
             return .head(head)
         }

@@ -8,9 +8,9 @@ enum HTTPToken {
 
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        if byte < 64 { return Self.lowMask & (1 << UInt64(byte)) != 0 }
-        if byte < 128 { return Self.highMask & (1 << UInt64(byte - 64)) != 0 }
-        return false
+        // Without branches: every byte of every field name is asked.
+        let mask = byte < 64 ? Self.lowMask : Self.highMask
+        return byte < 128 && (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
     /// Whether `name` is a valid header field name or method.

@@ -7,17 +7,19 @@ import NIOHTTP1
 /// (§9.3).
 struct HeadReader {
     let bytes: UnsafeRawBufferPointer
+    /// How many field lines the head has (the scanner counted them), to size their list.
+    var fieldLines = 16
 
-    /// `recentValues`: the connection's, for long values that repeat from head to head.
-    func read(recentValues: inout RecentFieldValues) throws(RequestParseError) -> HTTP1RequestParser.ParsedHead {
+    func read() throws(RequestParseError) -> HTTP1RequestParser.ParsedHead {
         var lineStart = 0
         let requestLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (method, requestTarget, version) = try self.requestLine(0..<requestLineEnd)
         lineStart = requestLineEnd + 2
         var target = requestTarget
 
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(16)
+        // One copy of the field section; each line becomes offsets into it.
+        let fieldSection = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart...])
+        var headers = HeaderFields(copyingFieldSection: fieldSection, expectedLines: self.fieldLines)
         var hostCount = 0
         var framingFields = FramingFields()
         var connection = ConnectionOptions()
@@ -45,13 +47,15 @@ struct HeadReader {
             } else if FieldName.matches(name, "connection") {
                 connection.add(value)
             }
-            fields.append((String(decoding: name, as: UTF8.self), recentValues.value(value, at: fields.count)))
+            let sectionStart = fieldSection.baseAddress!
+            headers.appendLine(
+                nameStart: name.baseAddress! - sectionStart, nameCount: name.count,
+                valueStart: value.baseAddress! - sectionStart, valueCount: value.count
+            )
         }
-        // Handed over whole: `HTTPHeaders.add` re-validates every name, which
-        // `splitField` has done already.
-        var headers = HTTPHeaders(fields)
 
-        if method == .CONNECT {
+        // Matched, not compared: `==` on `HTTPMethod` makes and compares both raw values.
+        if case .CONNECT = method {
             throw RequestParseError(status: 501, reason: "CONNECT is not supported")
         }
         // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (at most one in 1.0), even with an
@@ -62,10 +66,10 @@ struct HeadReader {
             guard !authority.authority.isEmpty else { throw .badRequest("empty authority in request target") }
             headers.replaceOrAdd(name: "host", value: String(authority.authority))
             target = authority.path
-        } else if target != "*" || method != .OPTIONS {
+        } else if !Self.isAsterisk(target) || !method.isOPTIONS {
             guard target.utf8.first == UInt8(ascii: "/") else { throw .badRequest("malformed request target") }
         }
-        if target != "*" {
+        if !Self.isAsterisk(target) {
             guard let normalized = RequestPath.normalize(target) else {
                 throw .badRequest("malformed percent-encoding in request target")
             }
@@ -88,10 +92,14 @@ struct HeadReader {
         } else {
             framing = .none
         }
-        // Read here from the bytes: `HTTPHeaders.isKeepAlive` on headers made from an array
-        // splits and lowercases every Connection value again, per request.
-        let head = HTTPRequestHead(version: version, method: method, uri: target, headers: headers)
+        // Whether the client keeps the connection was read from `Connection` on the way.
+        let head = RequestHead(version: version, method: method, uri: target, headers: headers)
         return (head, framing, connection.keepsAlive(version: version))
+    }
+
+    /// Whether `target` is the asterisk-form `*`, told without a String comparison.
+    private static func isAsterisk(_ target: String) -> Bool {
+        target.utf8.count == 1 && target.utf8.first == UInt8(ascii: "*")
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces, nothing else.
@@ -140,33 +148,38 @@ struct HeadReader {
     }
 
     /// Splits `name: OWS value OWS`, rejecting obs-fold, whitespace before the colon,
-    /// non-token names and control characters in the value.
+    /// non-token names and control characters in the value. The name is checked on the way
+    /// to the colon, in the one pass that finds it.
     static func splitField(
         _ field: UnsafeRawBufferPointer
     ) throws(RequestParseError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
         guard let base = field.baseAddress, field.count > 0 else { throw .badRequest("empty header line") }
-        let first = base.load(as: UInt8.self)
-        if FieldValue.isWhitespace(first) {
-            throw .badRequest("obsolete line folding in header")
+        let count = field.count
+        var colon = 0
+        while colon < count {
+            let byte = base.load(fromByteOffset: colon, as: UInt8.self)
+            if byte == UInt8(ascii: ":") { break }
+            guard HTTPToken.isTokenByte(byte) else { throw Self.nameError(field, at: colon) }
+            colon += 1
         }
-        guard let colon = HeadScanner.find(UInt8(ascii: ":"), in: base, from: 0, to: field.count) else {
-            throw .badRequest("header line without colon")
-        }
-        let name = UnsafeRawBufferPointer(start: base, count: colon)
-        guard !name.isEmpty else { throw .badRequest("empty header name") }
-        for byte in name where !HTTPToken.isTokenByte(byte) {
-            if FieldValue.isWhitespace(byte) {
-                throw .badRequest("whitespace before colon in header")
-            }
-            throw .badRequest("invalid character in header name")
-        }
+        guard colon < count else { throw .badRequest("header line without colon") }
+        guard colon > 0 else { throw .badRequest("empty header name") }
         var start = colon + 1
-        var end = field.count
-        while start < end, FieldValue.isWhitespace(field[start]) { start += 1 }
-        while end > start, FieldValue.isWhitespace(field[end - 1]) { end -= 1 }
+        var end = count
+        while start < end, FieldValue.isWhitespace(base.load(fromByteOffset: start, as: UInt8.self)) { start += 1 }
+        while end > start, FieldValue.isWhitespace(base.load(fromByteOffset: end - 1, as: UInt8.self)) { end -= 1 }
         let value = UnsafeRawBufferPointer(start: base + start, count: end - start)
         guard !FieldValue.hasControlCharacter(value) else { throw .badRequest("control character in header value") }
-        return (name, value)
+        return (UnsafeRawBufferPointer(start: base, count: colon), value)
+    }
+
+    /// Why the byte at `index`, before any colon, cannot be part of a field name.
+    private static func nameError(_ field: UnsafeRawBufferPointer, at index: Int) -> RequestParseError {
+        let byte = field[index]
+        if index == 0, FieldValue.isWhitespace(byte) { return .badRequest("obsolete line folding in header") }
+        guard field[index...].contains(UInt8(ascii: ":")) else { return .badRequest("header line without colon") }
+        if FieldValue.isWhitespace(byte) { return .badRequest("whitespace before colon in header") }
+        return .badRequest("invalid character in header name")
     }
 
     /// For an absolute-form target (`http://host:port/path`), its authority and the

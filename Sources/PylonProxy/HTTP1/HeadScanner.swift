@@ -31,6 +31,9 @@ struct HeadScanner: Sendable {
     private var scanned = 0
     private var lineStart = 0
     private var firstLineEnd: Int? = nil
+    /// Lines of the head read so far, the start line included: once the head is complete,
+    /// one more than its field lines, so the reader can size its list of them.
+    private(set) var lineCount = 0
 
     init(maxStartLine: Int, maxFieldBytes: Int) {
         self.maxStartLine = maxStartLine
@@ -45,6 +48,7 @@ struct HeadScanner: Sendable {
         self.scanned = 0
         self.lineStart = 0
         self.firstLineEnd = nil
+        self.lineCount = 0
     }
 
     /// The length of the complete head at the start of `buffer`'s readable bytes
@@ -107,6 +111,7 @@ struct HeadScanner: Sendable {
                 self.firstLineEnd = lf
             }
             self.lineStart = lf + 1
+            self.lineCount += 1
             i = lf + 1
         }
         return .success(nil)

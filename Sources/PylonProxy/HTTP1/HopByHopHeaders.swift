@@ -24,9 +24,22 @@ public enum HopByHopHeaders {
         headers = HTTPHeaders(kept)
     }
 
+    /// Removes the hop-by-hop fields from `fields`, in place.
+    static func remove(from fields: inout HeaderFields) {
+        var nominated: [Substring] = []
+        var hasStandard = false
+        fields.forEachLine { name, value in
+            guard Self.isStandard(utf8: name) else { return }
+            hasStandard = true
+            if FieldName.matches(name, "connection") { Self.addNominated(by: value, to: &nominated) }
+        }
+        guard hasStandard else { return }
+        fields.removeLines { Self.isStandard(utf8: $0) || Self.isNominated(utf8: $0, in: nominated) }
+    }
+
     /// The options every Connection line of `headers` names beyond the standard names;
     /// usually none, since "keep-alive" and "close" are standard names anyway.
-    static func nominated(in headers: HTTPHeaders) -> [Substring] {
+    static func nominated(in headers: some Sequence<(name: String, value: String)>) -> [Substring] {
         var named: [Substring] = []
         for (name, value) in headers where name.isFieldName("connection") { Self.addNominated(by: value, to: &named) }
         return named
@@ -37,16 +50,27 @@ public enum HopByHopHeaders {
     /// splitting the String itself walks it Character by Character, a grapheme check each.
     static func addNominated(by value: String, to named: inout [Substring]) {
         var value = value
-        value.withUTF8 { bytes in
-            for option in FieldListElements(UnsafeRawBufferPointer(bytes)) where !option.isEmpty {
-                if !Self.isStandard(utf8: option) { named.append(Substring(String(decoding: option, as: UTF8.self))) }
-            }
+        value.withUTF8 { Self.addNominated(by: UnsafeRawBufferPointer($0), to: &named) }
+    }
+
+    /// Adds the options the Connection value in `value`'s bytes names beyond the standard names.
+    static func addNominated(by value: UnsafeRawBufferPointer, to named: inout [Substring]) {
+        for option in FieldListElements(value) where !option.isEmpty {
+            if !Self.isStandard(utf8: option) { named.append(Substring(String(decoding: option, as: UTF8.self))) }
         }
     }
 
     /// Whether `name` is one of the `nominated` options, ignoring case.
     static func isNominated(_ name: String, in nominated: [Substring]) -> Bool {
         !nominated.isEmpty && nominated.contains(where: { Self.equalIgnoringCase($0, name) })
+    }
+
+    /// Whether the field name in `name` is one of the `nominated` options, ignoring case.
+    static func isNominated(utf8 name: UnsafeRawBufferPointer, in nominated: [Substring]) -> Bool {
+        !nominated.isEmpty
+            && nominated.contains { option in
+                option.utf8.count == name.count && option.utf8.elementsEqual(name, by: { $0 | 0x20 == $1 | 0x20 })
+            }
     }
 
     private static func equalIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {

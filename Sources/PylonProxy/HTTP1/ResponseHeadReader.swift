@@ -11,7 +11,7 @@ struct ResponseHeadReader {
     /// What the head says beyond its fields, learnt while reading them once.
     struct Result {
         /// The head without hop-by-hop fields.
-        var head: HTTPResponseHead
+        var head: ResponseHead
         var framing: ResponseBodyFraming
         /// Whether the upstream keeps the connection open after this response
         /// (RFC 9112 §9.3: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`).
@@ -19,17 +19,19 @@ struct ResponseHeadReader {
     }
 
     let bytes: UnsafeRawBufferPointer
+    /// How many field lines the head has (the scanner counted them), to size their list.
+    var fieldLines = 16
 
-    /// `recentValues`: the upstream connection's, for long values that repeat from head to head.
-    func read(recentValues: inout RecentFieldValues) throws(ResponseParseError) -> Result {
+    func read() throws(ResponseParseError) -> Result {
         let statusLineEnd = HeadScanner.lineEnd(in: self.bytes, from: 0)
         let (version, status) = try self.statusLine(0..<statusLineEnd)
         var lineStart = statusLineEnd + 2
 
-        // Built as an array and handed over whole: `HTTPHeaders.add` re-validates every
-        // name, which `splitField` has done already.
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(16)
+        // One copy of the field section; each line kept becomes offsets into it.
+        let fieldSection = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart...])
+        let sectionStart = fieldSection.baseAddress!
+        // Room for the few fields filters add to a response (Via, Server, a request ID).
+        var fields = HeaderFields(copyingFieldSection: fieldSection, expectedLines: self.fieldLines + 4)
         var framingFields = FramingFields()
         var connection = ConnectionOptions()
         while true {
@@ -64,10 +66,13 @@ struct ResponseHeadReader {
                     }
                 }
             }
-            fields.append((String(decoding: name, as: UTF8.self), recentValues.value(value, at: fields.count)))
+            fields.appendLine(
+                nameStart: name.baseAddress! - sectionStart, nameCount: name.count,
+                valueStart: value.baseAddress! - sectionStart, valueCount: value.count
+            )
         }
         if !connection.nominated.isEmpty {
-            fields.removeAll { connection.nominates($0.0) }
+            fields.removeLines { connection.nominates($0) }
         }
 
         let framing: ResponseBodyFraming
@@ -84,7 +89,7 @@ struct ResponseHeadReader {
             framing = .untilClose
         }
         return Result(
-            head: HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields)),
+            head: ResponseHead(version: version, status: status, headers: fields),
             framing: framing,
             keepsAlive: connection.keepsAlive(version: version)
         )

@@ -18,7 +18,7 @@ public enum ResponseFraming: Sendable, Equatable {
         status: HTTPResponseStatus, requestMethod: HTTPMethod, clientVersion: HTTPVersion, contentLength: Int?
     ) -> ResponseFraming {
         let code = status.code
-        if requestMethod == .HEAD || (100..<200).contains(code) || code == 204 || code == 304 { return .none }
+        if requestMethod.isHEAD || (100..<200).contains(code) || code == 204 || code == 304 { return .none }
         if let contentLength { return .contentLength(contentLength) }
         return clientVersion.minor >= 1 ? .chunked : .closeDelimited
     }
@@ -33,7 +33,7 @@ package enum ResponseHeadWriter {
     }
 
     /// Writes `head` as it stands (an interim response's) into one buffer.
-    static func write(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
+    static func write(_ head: ResponseHead, into buffer: inout ByteBuffer) {
         HeadBytesWriter.write(into: &buffer, estimate: Self.headEstimate) { writer in
             Self.writeStatusLine(head.status, version: head.version, into: &writer)
             writer.appendFields(head.headers)
@@ -47,7 +47,7 @@ package enum ResponseHeadWriter {
     /// serialising rather than by editing the fields first, which costs a scan and a copy
     /// of them per field changed.
     package static func write(
-        _ head: HTTPResponseHead, version: HTTPVersion, framing: ResponseFraming, connection: ConnectionField?,
+        _ head: ResponseHead, version: HTTPVersion, framing: ResponseFraming, connection: ConnectionField?,
         into buffer: inout ByteBuffer
     ) {
         HeadBytesWriter.write(into: &buffer, estimate: Self.headEstimate) { writer in
@@ -55,14 +55,14 @@ package enum ResponseHeadWriter {
             // A HEAD or 304 response keeps the Content-Length a GET would have had; 1xx and
             // 204 carry none.
             let keepsContentLength = framing == .none && head.status.code >= 200 && head.status.code != 204
-            for (name, value) in head.headers {
-                switch name.utf8.count {
-                case 14 where name.isFieldName("content-length"):
-                    if !keepsContentLength { continue }
-                case 17 where name.isFieldName("transfer-encoding"):
-                    continue
-                case 10 where connection != nil && name.isFieldName("connection"):
-                    continue
+            head.headers.forEachLine { name, value in
+                switch name.count {
+                case 14 where FieldName.matches(name, "content-length"):
+                    if !keepsContentLength { return }
+                case 17 where FieldName.matches(name, "transfer-encoding"):
+                    return
+                case 10 where connection != nil && FieldName.matches(name, "connection"):
+                    return
                 default:
                     break
                 }

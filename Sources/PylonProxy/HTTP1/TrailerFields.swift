@@ -6,13 +6,18 @@ import NIOHTTP1
 /// section must not carry, and to an HTTP/1.1 client only when it asked for them.
 enum TrailerFields {
     /// Whether a request's `TE` says its sender accepts trailers (RFC 9110 §10.1.4).
-    static func areAccepted(by requestHeaders: HTTPHeaders) -> Bool {
-        // Each element is a transfer coding, perhaps with parameters: `trailers`, `gzip;q=0.5`.
-        requestHeaders[canonicalForm: "te"].contains { coding in
-            var name = coding.prefix { $0 != ";" }
-            while let last = name.last, last == " " || last == "\t" { name = name.dropLast() }
-            return name.utf8.elementsEqual("trailers".utf8, by: { $0 | 0x20 == $1 })
+    static func areAccepted(by requestHeaders: HeaderFields) -> Bool {
+        var accepted = false
+        requestHeaders.forEachLine { name, value in
+            guard !accepted, FieldName.matches(name, "te") else { return }
+            // Each element is a transfer coding, perhaps with parameters: `trailers`, `gzip;q=0.5`.
+            for coding in FieldListElements(value) {
+                var codingName = coding.prefix { $0 != UInt8(ascii: ";") }
+                while let last = codingName.last, FieldValue.isWhitespace(last) { codingName = codingName.dropLast() }
+                if FieldName.matches(codingName, "trailers") { accepted = true }
+            }
         }
+        return accepted
     }
 
     /// `trailers` less hop-by-hop fields and those that must not be trailers; nil when
@@ -64,7 +69,7 @@ enum TrailerFields {
     /// The end of a chunked body for an HTTP/1.1 client: the last chunk with `trailers` as
     /// its trailer section, if the client accepts trailers and any are left to forward.
     /// Nil: the plain last chunk (dropping trailers is what RFC 9110 §6.5 allows).
-    static func lastChunk(with trailers: HTTPHeaders, request: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer? {
+    static func lastChunk(with trailers: HTTPHeaders, request: RequestHead, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard Self.areAccepted(by: request.headers), let fields = Self.forwardable(trailers) else { return nil }
         return ResponseHeadWriter.lastChunk(trailers: fields, allocator: allocator)
     }

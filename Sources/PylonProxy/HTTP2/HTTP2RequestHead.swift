@@ -12,19 +12,19 @@ import NIOHTTP2
 /// `:path`); and, as that codec did, a request without a `host` field gets one from
 /// `:authority`, so routing by host works as it does over HTTP/1.1.
 enum HTTP2RequestHead {
-    static func make(from block: HPACKHeaders) throws -> HTTPRequestHead {
+    static func make(from block: HPACKHeaders) throws -> RequestHead {
         var method: String?
         var path: String?
         var scheme: String?
         var authority: String?
         var hasHost = false
-        var fields: [(String, String)] = []
+        var fields = HeaderFields()
         // Room for every field: the pseudo-headers make up for the host field that may be added.
-        fields.reserveCapacity(block.count)
+        fields.lines.reserveCapacity(block.count)
         for (name, value, _) in block {
             guard name.utf8.first == UInt8(ascii: ":") else {
                 if name == "host" { hasHost = true }
-                fields.append((name, value))
+                fields.add(name: name, value: value)
                 continue
             }
             switch name {
@@ -39,8 +39,8 @@ enum HTTP2RequestHead {
         guard let path else { throw NIOHTTP2Errors.missingPseudoHeader(":path") }
         guard scheme != nil else { throw NIOHTTP2Errors.missingPseudoHeader(":scheme") }
         guard let authority else { throw NIOHTTP2Errors.missingPseudoHeader(":authority") }
-        if !hasHost { fields.insert(("host", authority), at: 0) }
-        return HTTPRequestHead(version: .http2, method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields))
+        if !hasHost { fields.insertFirst(name: "host", value: authority) }
+        return RequestHead(version: .http2, method: HTTPMethod(rawValue: method), uri: path, headers: fields)
     }
 
     /// A trailing header block's fields (nio-http2 allows no pseudo-header fields in one).

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// table (see `ProxyServerConfiguration.unindexedResponseFields`). One pass over the
 /// fields does all three.
 enum HTTP2ResponseHeaderBlock {
-    static func head(status: HTTPResponseStatus, fields: HTTPHeaders, unindexed: [String] = []) -> HPACKHeaders {
+    static func head(status: HTTPResponseStatus, fields: HeaderFields, unindexed: [String] = []) -> HPACKHeaders {
         var block = HPACKHeaders()
         block.reserveCapacity(fields.count + 1)
         block.add(name: ":status", value: String(status.code))
@@ -24,7 +24,7 @@ enum HTTP2ResponseHeaderBlock {
         return block
     }
 
-    private static func append(_ fields: HTTPHeaders, unindexed: [String], to block: inout HPACKHeaders) {
+    private static func append(_ fields: some Sequence<(name: String, value: String)>, unindexed: [String], to block: inout HPACKHeaders) {
         let nominated = HopByHopHeaders.nominated(in: fields)
         for (name, value) in fields {
             if HopByHopHeaders.isStandard(name) || HopByHopHeaders.isNominated(name, in: nominated) { continue }

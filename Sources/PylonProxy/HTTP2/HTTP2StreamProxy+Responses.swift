@@ -7,7 +7,7 @@ import NIOHTTP2
 extension HTTP2StreamProxy {
     /// `hold`: keep the head back until a body piece, the end of the response, or the end of
     /// the upstream's read follows (see `endResponse`).
-    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange, hold: Bool = false) {
+    func writeHead(_ head: ResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange, hold: Bool = false) {
         exchange.session.responseStatus = head.status
         exchange.response = .streaming(framing)
         if hold {
@@ -18,7 +18,7 @@ extension HTTP2StreamProxy {
     }
 
     /// `head` as the HEADERS frame's block.
-    func headerBlock(_ head: HTTPResponseHead) -> HPACKHeaders {
+    func headerBlock(_ head: ResponseHead) -> HPACKHeaders {
         HTTP2ResponseHeaderBlock.head(status: head.status, fields: head.headers, unindexed: self.configuration.unindexedResponseFields)
     }
 
@@ -108,7 +108,7 @@ extension HTTP2StreamProxy {
 
     /// Sends a complete response produced by Pylon itself (after `responseFilter`).
     func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange) {
-        var head = HTTPResponseHead(version: .http2, status: response.status, headers: response.headers)
+        var head = ResponseHead(version: .http2, status: response.status, headers: response.headers)
         try? exchange.responseFilter(&head)
         let framing = ResponseFraming.decide(
             status: head.status,

@@ -10,7 +10,7 @@ extension HTTP2StreamProxy: UpstreamRequestSender {
 
     // MARK: UpstreamResponseSink
 
-    func upstreamResponseHead(_ upstreamHead: consuming HTTPResponseHead, contentLength: Int?) {
+    func upstreamResponseHead(_ upstreamHead: consuming ResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange, !exchange.responseStarted else { return }
         // Interim responses are not relayed: the request was sent whole or is streaming already.
         guard upstreamHead.status.code >= 200 else { return }

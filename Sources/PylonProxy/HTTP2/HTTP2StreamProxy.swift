@@ -40,10 +40,10 @@ final class HTTP2StreamProxy: ChannelDuplexHandler, UpstreamResponseSink {
     var clientEndedStream = false
     /// A request head whose framing is not known yet: whether DATA follows shows in the
     /// same read, or not at all before the read completes.
-    var pendingHead: HTTPRequestHead?
+    var pendingHead: RequestHead?
     var exchange: ProxyExchange?
     /// The response head, until what follows it in the same read is known (see `endResponse`).
-    var heldResponseHead: HTTPResponseHead?
+    var heldResponseHead: ResponseHead?
     /// The response's latest body piece, until what follows it is known: the response's end
     /// rides on it as END_STREAM rather than in a DATA frame of its own.
     var heldBody: ByteBuffer?
@@ -209,7 +209,7 @@ final class HTTP2StreamProxy: ChannelDuplexHandler, UpstreamResponseSink {
         self.startExchange(head, framing: framing)
     }
 
-    func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {
+    func startExchange(_ head: RequestHead, framing: RequestFraming) {
         let connection = self.connection
         let session = ProxySession(
             request: head,

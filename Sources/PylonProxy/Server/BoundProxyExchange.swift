@@ -30,15 +30,15 @@ final class BoundProxyExchange<Proxy: ProxyHTTP>: ProxyExchange {
         try self.proxy.upstreamPeer(self.session, &self.context)
     }
 
-    override func upstreamRequestFilter(_ request: inout HTTPRequestHead) throws {
+    override func upstreamRequestFilter(_ request: inout RequestHead) throws {
         try self.proxy.upstreamRequestFilter(self.session, &request, &self.context)
     }
 
-    override func upstreamResponseFilter(_ response: inout HTTPResponseHead) {
+    override func upstreamResponseFilter(_ response: inout ResponseHead) {
         self.proxy.upstreamResponseFilter(self.session, &response, &self.context)
     }
 
-    override func responseFilter(_ response: inout HTTPResponseHead) throws {
+    override func responseFilter(_ response: inout ResponseHead) throws {
         try self.proxy.responseFilter(self.session, &response, &self.context)
     }
 

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Writing responses to the client and ending requests and connections.
 extension HTTP1ProxyConnection {
-    func writeHead(_ head: HTTPResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange) {
+    func writeHead(_ head: ResponseHead, framing: ResponseFraming, _ exchange: ProxyExchange) {
         if self.draining { exchange.closeAfterResponse = true }
         if framing == .closeDelimited { exchange.closeAfterResponse = true }
         // Written with the client's version; setting it on the head would copy its storage.
@@ -119,7 +119,7 @@ extension HTTP1ProxyConnection {
 
     /// Sends a complete response produced by Pylon itself (after `responseFilter`).
     func respondLocally(_ response: ProxyResponse, _ exchange: ProxyExchange) {
-        var head = HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers)
+        var head = ResponseHead(version: .http1_1, status: response.status, headers: response.headers)
         try? exchange.responseFilter(&head)
         let framing = ResponseFraming.decide(
             status: head.status,

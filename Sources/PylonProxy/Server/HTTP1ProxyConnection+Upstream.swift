@@ -7,7 +7,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
     var clientIsWritable: Bool { self.context.channel.isWritable }
     var forwarding: ProxyServerConfiguration.Forwarding { self.configuration.forwarding }
 
-    func upstreamResponseHead(_ upstreamHead: consuming HTTPResponseHead, contentLength: Int?) {
+    func upstreamResponseHead(_ upstreamHead: consuming ResponseHead, contentLength: Int?) {
         guard let exchange = self.exchange else { return }
         let code = upstreamHead.status.code
         if code < 200 {

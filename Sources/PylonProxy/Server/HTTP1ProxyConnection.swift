@@ -277,7 +277,7 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
             // The body broke mid-request (bad chunk size, …).
             exchange = current
         } else {
-            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "-")
+            let head = RequestHead(version: .http1_1, method: .GET, uri: "-")
             exchange = self.makeExchange(head, framing: .none, clientKeepsAlive: false)
             self.exchange = exchange
         }
@@ -295,7 +295,7 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
 
     /// `clientKeepsAlive`: what the request's version and `Connection` fields say (the
     /// parser's `headKeepsAlive`).
-    func makeExchange(_ head: HTTPRequestHead, framing: RequestFraming, clientKeepsAlive: Bool) -> ProxyExchange {
+    func makeExchange(_ head: RequestHead, framing: RequestFraming, clientKeepsAlive: Bool) -> ProxyExchange {
         let session = ProxySession(request: head, connection: self.makeClientInfo(), requestIndexOnConnection: self.requestsServed)
         let keepAlive = clientKeepsAlive && !self.draining && !self.inputClosed && !self.isLastRequest(startingAt: session.startTime)
         return self.phases.makeExchange(session: session, requestFraming: framing, closeAfterResponse: !keepAlive)
@@ -320,7 +320,7 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
         return false
     }
 
-    func startExchange(_ head: HTTPRequestHead, framing: RequestFraming) {
+    func startExchange(_ head: RequestHead, framing: RequestFraming) {
         self.wait = nil
         let exchange = self.makeExchange(head, framing: framing, clientKeepsAlive: self.parser.headKeepsAlive)
         self.exchange = exchange

@@ -98,9 +98,9 @@ class ProxyExchange {
     func requestFilter() throws -> RequestFilterResult { Self.unbound() }
     func requestBodyFilter(_ body: inout ByteBuffer?, endOfStream: Bool) throws { Self.unbound() }
     func upstreamPeer() throws -> HTTPPeer { Self.unbound() }
-    func upstreamRequestFilter(_ request: inout HTTPRequestHead) throws { Self.unbound() }
-    func upstreamResponseFilter(_ response: inout HTTPResponseHead) { Self.unbound() }
-    func responseFilter(_ response: inout HTTPResponseHead) throws { Self.unbound() }
+    func upstreamRequestFilter(_ request: inout RequestHead) throws { Self.unbound() }
+    func upstreamResponseFilter(_ response: inout ResponseHead) { Self.unbound() }
+    func responseFilter(_ response: inout ResponseHead) throws { Self.unbound() }
     func responseBodyFilter(_ body: inout ByteBuffer?, endOfStream: Bool) throws { Self.unbound() }
     func failToConnect(peer: HTTPPeer, error: ProxyError) -> Bool { Self.unbound() }
     func errorWhileProxy(peer: HTTPPeer, error: ProxyError) -> ProxyError { Self.unbound() }

@@ -93,6 +93,25 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         self.upstreamKeepsAlive = true
     }
 
+    /// Writes the request's head: as bytes to an HTTP/1.1 upstream, as NIOHTTP1's head to
+    /// an HTTP/2 stream, whose codec makes the header block.
+    func writeHead(_ head: RequestHead) {
+        guard let context = self.context, self.state != .closed else { return }
+        self.hasUnflushedWrites = true
+        if self.isHTTP2Stream {
+            let part = HTTPClientRequestPart.head(
+                HTTPRequestHead(version: head.version, method: head.method, uri: head.uri, headers: HTTPHeaders(head.headers))
+            )
+            context.write(NIOAny(part), promise: nil)
+            return
+        }
+        self.parser.expectResponse(to: head.method)
+        let bytes = self.writer.writeHead(head, allocator: context.channel.allocator, buffers: self.headBuffers)
+        context.write(self.wrapOutboundOut(bytes), promise: nil)
+        self.headBuffers?.recycle(bytes)
+    }
+
+    /// Writes a piece of the request's body, or its end.
     func write(_ part: HTTPClientRequestPart) {
         guard let context = self.context, self.state != .closed else { return }
         self.hasUnflushedWrites = true
@@ -103,10 +122,7 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         }
         switch part {
         case .head(let head):
-            self.parser.expectResponse(to: head.method)
-            let bytes = self.writer.writeHead(head, allocator: context.channel.allocator, buffers: self.headBuffers)
-            context.write(self.wrapOutboundOut(bytes), promise: nil)
-            self.headBuffers?.recycle(bytes)
+            self.writeHead(RequestHead(version: head.version, method: head.method, uri: head.uri, headers: HeaderFields(head.headers)))
         case .body(let body):
             guard case .byteBuffer(let piece) = body, piece.readableBytes > 0 else {
                 // Pylon forwards what it read from sockets: always byte buffers.
@@ -240,10 +256,10 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         case .head(let head):
             // A stream serves one request; its connection is what is shared.
             if head.status.code >= 200 { self.upstreamKeepsAlive = false }
-            var head = head
-            HopByHopHeaders.remove(from: &head.headers)
-            let contentLength = head.headers.first(name: "content-length").flatMap { Int($0) }
-            sink.upstreamResponseHead(head, contentLength: contentLength)
+            var fields = HeaderFields(head.headers)
+            HopByHopHeaders.remove(from: &fields)
+            let contentLength = fields.first(name: "content-length").flatMap { Int($0) }
+            sink.upstreamResponseHead(ResponseHead(version: head.version, status: head.status, headers: fields), contentLength: contentLength)
         case .body(let body):
             sink.upstreamResponseBody(body)
         case .end(let trailers):

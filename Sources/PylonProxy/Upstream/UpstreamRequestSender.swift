@@ -93,7 +93,7 @@ extension UpstreamRequestSender {
         exchange.upstream = .attached(connection)
         connection.begin(sink: self, readTimeout: peer.readTimeout)
         connection.setReadPaused(!self.clientIsWritable)
-        connection.write(.head(head))
+        connection.writeHead(head)
         for piece in exchange.queuedBody {
             connection.write(.body(.byteBuffer(piece)))
         }

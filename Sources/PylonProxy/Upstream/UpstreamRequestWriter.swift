@@ -1,5 +1,5 @@
 package import NIOCore
-package import NIOHTTP1
+import NIOHTTP1
 
 /// Serialises a request for an HTTP/1.1 upstream straight into bytes: the head in one
 /// buffer, and the body framed the way the head announced it. The head's framing fields
@@ -12,7 +12,7 @@ package struct UpstreamRequestWriter {
 
     /// Writes `head` into one buffer and remembers whether its body is chunked.
     /// `buffers`: where the head's buffer comes from when the connection has a cache.
-    package mutating func writeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
+    package mutating func writeHead(_ head: RequestHead, allocator: ByteBufferAllocator, buffers: HeadBufferCache? = nil) -> ByteBuffer {
         let method = head.method.rawValue
         let estimate = method.utf8.count + head.uri.utf8.count + Self.fieldsEstimate
         var buffer = buffers?.buffer(capacity: estimate, allocator: allocator) ?? allocator.buffer(capacity: estimate)
@@ -23,9 +23,9 @@ package struct UpstreamRequestWriter {
             writer.append(head.uri)
             writer.append(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
             // The framing is learnt in the same pass over the fields that writes them.
-            for (name, value) in head.headers {
-                if name.isFieldName("transfer-encoding") {
-                    chunked = value.utf8.count >= 7 && value.lowercased().hasSuffix("chunked")
+            head.headers.forEachLine { name, value in
+                if FieldName.matches(name, "transfer-encoding") {
+                    chunked = value.count >= 7 && FieldName.matches(value[(value.count - 7)...], "chunked")
                 }
                 writer.appendField(name, value)
             }

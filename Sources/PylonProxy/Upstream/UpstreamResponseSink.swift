@@ -8,7 +8,7 @@ protocol UpstreamResponseSink: AnyObject {
     /// A response head: 1xx interim ones first, then the final one. Its hop-by-hop fields
     /// are already gone; `contentLength` is the length its Content-Length announced. The
     /// head is handed over, so the filters that edit its fields need not copy them first.
-    func upstreamResponseHead(_ head: consuming HTTPResponseHead, contentLength: Int?)
+    func upstreamResponseHead(_ head: consuming ResponseHead, contentLength: Int?)
     func upstreamResponseBody(_ body: ByteBuffer)
     /// The response is complete; `trailers` are its trailer fields, if it had any (chunked
     /// HTTP/1.1 trailers, or an HTTP/2 trailing HEADERS frame: gRPC's `grpc-status`).

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -20,7 +21,7 @@ final class APIKeyAuthTests: XCTestCase {
     }
 
     func testMissingWrongEmptyOrRepeatedKeysAre401WithAChallengeNamingTheHeader() {
-        let refused: [(String, HTTPHeaders)] = [
+        let refused: [(String, HeaderFields)] = [
             ("missing", [:]),
             ("empty", ["X-API-Key": ""]),
             ("wrong", ["X-API-Key": "ci-key-0123456780"]),
@@ -28,7 +29,7 @@ final class APIKeyAuthTests: XCTestCase {
             ("longer", ["X-API-Key": "ci-key-0123456789x"]),
             ("another header", ["Authorization": "ci-key-0123456789"]),
             ("the name instead of the key", ["X-API-Key": "ci"]),
-            ("two headers", HTTPHeaders([("X-API-Key", "ci-key-0123456789"), ("X-API-Key", "ci-key-0123456789")])),
+            ("two headers", HeaderFields([("X-API-Key", "ci-key-0123456789"), ("X-API-Key", "ci-key-0123456789")])),
         ]
         for (label, headers) in refused {
             let refusal = auth.check(headers).refusal

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -7,7 +8,7 @@ import XCTest
 /// `BasicAuth`: the right user and password pass and name the user; anything else is a 401
 /// with the Basic challenge; verified credentials are cached, refused ones never are.
 final class BasicAuthTests: XCTestCase {
-    private func basic(_ user: String, _ password: String) -> HTTPHeaders {
+    private func basic(_ user: String, _ password: String) -> HeaderFields {
         ["Authorization": "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
     }
 
@@ -33,7 +34,7 @@ final class BasicAuthTests: XCTestCase {
 
     func testWrongMissingOrMalformedCredentialsAre401WithTheBasicChallenge() throws {
         let auth = try makeAuth()
-        let refused: [(String, HTTPHeaders)] = [
+        let refused: [(String, HeaderFields)] = [
             ("no header", [:]),
             ("wrong password", basic("alice", "correct horsE")),
             ("another user's password", basic("alice", "machine-secret-xyz")),
@@ -45,7 +46,7 @@ final class BasicAuthTests: XCTestCase {
             ("no credentials", ["Authorization": "Basic"]),
             ("another scheme", ["Authorization": "Bearer " + Data("alice:correct horse".utf8).base64EncodedString()]),
             ("not UTF-8", ["Authorization": "Basic " + Data([0x61, 0x3A, 0xFF, 0xFE]).base64EncodedString()]),
-            ("two headers", HTTPHeaders([
+            ("two headers", HeaderFields([
                 ("Authorization", "Basic " + Data("alice:correct horse".utf8).base64EncodedString()),
                 ("Authorization", "Basic " + Data("alice:correct horse".utf8).base64EncodedString()),
             ])),

@@ -36,10 +36,10 @@ final class GatewayAuthRejectionTests: XCTestCase {
     }
 
     private func filter(
-        _ gateway: Gateway, _ path: String, _ headers: HTTPHeaders = [:]
+        _ gateway: Gateway, _ path: String, _ headers: HeaderFields = [:]
     ) throws -> (result: RequestFilterResult, context: Gateway.Context) {
         let session = ProxySession(
-            request: HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers),
+            request: RequestHead(version: .http1_1, method: .GET, uri: path, headers: headers),
             clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil, localAddress: nil, listenerName: "http", scheme: "http",
             eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
         )
@@ -72,7 +72,7 @@ final class GatewayAuthRejectionTests: XCTestCase {
     func testAllowedRequestsProceedWithTheirClientNamed() async throws {
         let gateway = try makeGateway()
         let token = try await TestJWT.hs256(TestJWT.claims(sub: "svc"))
-        let allowed: [(path: String, headers: HTTPHeaders, client: String?)] = [
+        let allowed: [(path: String, headers: HeaderFields, client: String?)] = [
             ("/secret", ["X-Secret": "s3cret"], nil),
             ("/key", ["X-API-Key": "ci-key-1"], "ci"),
             ("/basic", ["Authorization": "Basic " + Data("alice:correct horse".utf8).base64EncodedString()], "alice"),

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -16,7 +17,7 @@ final class JWTBearerAuthTests: XCTestCase {
         return JWTBearerAuth(config)
     }
 
-    private func bearer(_ token: String) -> HTTPHeaders {
+    private func bearer(_ token: String) -> HeaderFields {
         ["Authorization": "Bearer \(token)"]
     }
 
@@ -46,7 +47,7 @@ final class JWTBearerAuthTests: XCTestCase {
 
     func testMissingTokenGetsTheBareChallengeAndOtherSchemesCountAsMissing() {
         let auth = hs256Auth()
-        for headers: HTTPHeaders in [[:], ["Authorization": "Basic YTpi"], ["Authorization": "Bearer"], ["Authorization": "Bearer "]] {
+        for headers: HeaderFields in [[:], ["Authorization": "Basic YTpi"], ["Authorization": "Bearer"], ["Authorization": "Bearer "]] {
             let refusal = auth.check(headers, now: Date()).refusal
             XCTAssertEqual(refusal?.status, 401, "\(headers)")
             XCTAssertEqual(refusal?.challenge, "Bearer", "\(headers)")
@@ -67,7 +68,7 @@ final class JWTBearerAuthTests: XCTestCase {
         assertInvalid(auth, "\(parts[0]).\(parts[1])", "two parts")
         assertInvalid(auth, "not a token", "garbage")
         assertInvalid(auth, good + ".x", "four parts")
-        let twoHeaders = HTTPHeaders([("Authorization", "Bearer \(good)"), ("Authorization", "Bearer \(good)")])
+        let twoHeaders = HeaderFields([("Authorization", "Bearer \(good)"), ("Authorization", "Bearer \(good)")])
         XCTAssertEqual(auth.check(twoHeaders, now: Date()).refusal?.challenge, Self.invalid, "two Authorization headers")
         XCTAssertTrue(auth.check(bearer(good), now: Date()).isAllowed, "the untouched token still passes")
         XCTAssertTrue(auth.check(["authorization": "bearer   \(good)"], now: Date()).isAllowed, "scheme in any case, extra spaces")

@@ -24,7 +24,7 @@ final class LeastConnectionsRetryTests: XCTestCase {
 
     private func session() -> ProxySession {
         ProxySession(
-            request: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/orders", headers: [:]),
+            request: RequestHead(version: .http1_1, method: .POST, uri: "/orders", headers: [:]),
             clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil, localAddress: nil,
             listenerName: "http", scheme: "http", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
         )

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -20,7 +21,7 @@ final class RateLimiterTests: XCTestCase {
         )
     }
 
-    private func allowedCount(_ limiter: RateLimiter, _ attempts: Int, headers: HTTPHeaders = [:], ip: String? = "192.0.2.1") -> Int {
+    private func allowedCount(_ limiter: RateLimiter, _ attempts: Int, headers: HeaderFields = [:], ip: String? = "192.0.2.1") -> Int {
         (0..<attempts).filter { _ in limiter.check(headers: headers, clientIP: ip, now: now).allowed }.count
     }
 
@@ -37,7 +38,7 @@ final class RateLimiterTests: XCTestCase {
     func testAllowedAndRefusedResponsesCarryTheFields() throws {
         let limiter = try self.limiter()
         let first = limiter.check(headers: [:], clientIP: "192.0.2.1", now: now)
-        var headers: HTTPHeaders = [:]
+        var headers: HeaderFields = [:]
         limiter.addFields(for: first, to: &headers)
         XCTAssertEqual(headers["RateLimit-Policy"], [#""default";q=20;w=2"#])
         XCTAssertEqual(headers["RateLimit"], [#""default";r=19;t=1"#])
@@ -49,7 +50,7 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertEqual(response.status, .tooManyRequests)
         XCTAssertEqual(response.headers["Retry-After"], ["1"])
         XCTAssertEqual(String(buffer: response.body), "429 Too Many Requests: retry in 1 s\n")
-        var refusedHeaders: HTTPHeaders = [:]
+        var refusedHeaders: HeaderFields = [:]
         limiter.addFields(for: refused, to: &refusedHeaders)
         XCTAssertEqual(refusedHeaders["RateLimit"], [#""default";r=0;t=1"#], "t is the Retry-After on a refusal")
     }

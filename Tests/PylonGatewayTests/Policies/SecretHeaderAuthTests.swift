@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -55,8 +56,8 @@ final class SecretHeaderAuthTests: XCTestCase {
         XCTAssertFalse(auth.allows(["Authorization": "passwor"]), "too short")
         XCTAssertFalse(auth.allows(["Authorization": "password "]), "too long")
         XCTAssertFalse(auth.allows(["Authorization": "Bearer password"]))
-        XCTAssertFalse(auth.allows(HTTPHeaders([("Authorization", "password"), ("Authorization", "password")])), "two identical headers")
-        XCTAssertFalse(auth.allows(HTTPHeaders([("Authorization", "wrong"), ("Authorization", "password")])), "a right one among two")
-        XCTAssertFalse(auth.allows(HTTPHeaders([("Authorization", "password"), ("authorization", "wrong")])))
+        XCTAssertFalse(auth.allows(HeaderFields([("Authorization", "password"), ("Authorization", "password")])), "two identical headers")
+        XCTAssertFalse(auth.allows(HeaderFields([("Authorization", "wrong"), ("Authorization", "password")])), "a right one among two")
+        XCTAssertFalse(auth.allows(HeaderFields([("Authorization", "password"), ("authorization", "wrong")])))
     }
 }

@@ -29,7 +29,7 @@ struct APIKeyAuth: Sendable {
         self.refusal = UnauthorizedResponse.challenging("APIKey header=\"\(config.header)\"")
     }
 
-    func check(_ headers: HTTPHeaders) -> AuthDecision {
+    func check(_ headers: HeaderFields) -> AuthDecision {
         let values = headers[self.header]
         guard values.count == 1, let name = self.clients[SHA256.hash(data: Array(values[0].utf8))] else {
             return .refused(self.refusal)

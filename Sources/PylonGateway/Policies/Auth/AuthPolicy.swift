@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PylonProxy
 
 /// A route's auth check, compiled from its `RouteAuth`: one scheme per route. Every check runs
 /// synchronously on the request's event loop, reads only memory and never blocks.
@@ -28,7 +29,7 @@ enum AuthPolicy: Sendable {
         }
     }
 
-    func check(_ headers: HTTPHeaders) -> AuthDecision {
+    func check(_ headers: HeaderFields) -> AuthDecision {
         switch self {
         case .secretHeader(let auth): auth.check(headers)
         case .apiKey(let auth): auth.check(headers)

@@ -21,7 +21,7 @@ struct BasicAuth: Sendable {
         self.refusal = UnauthorizedResponse.challenging("Basic realm=\"\(config.realm)\", charset=\"UTF-8\"")
     }
 
-    func check(_ headers: HTTPHeaders) -> AuthDecision {
+    func check(_ headers: HeaderFields) -> AuthDecision {
         guard let credentials = BasicCredentials(headers), let hash = self.users[credentials.user] else {
             return .refused(self.refusal)
         }

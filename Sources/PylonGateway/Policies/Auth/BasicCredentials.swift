@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PylonProxy
 
 /// The user name and password of an `Authorization: Basic <base64(user:password)>` header
 /// (RFC 7617), decoded as UTF-8 as the challenge's `charset="UTF-8"` asks clients to send them.
@@ -8,7 +9,7 @@ struct BasicCredentials: CustomStringConvertible {
     let password: String
 
     /// Nil unless the request has exactly one Authorization header and it is well-formed Basic.
-    init?(_ headers: HTTPHeaders) {
+    init?(_ headers: HeaderFields) {
         let values = headers["Authorization"]
         guard values.count == 1 else { return nil }
         let value = values[0]

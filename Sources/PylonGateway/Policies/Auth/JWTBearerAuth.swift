@@ -54,7 +54,7 @@ struct JWTBearerAuth: Sendable {
         self.requireExpiry = config.requireExpiry
     }
 
-    func check(_ headers: HTTPHeaders, now: Date) -> AuthDecision {
+    func check(_ headers: HeaderFields, now: Date) -> AuthDecision {
         let values = headers[self.header]
         guard values.count == 1, let token = self.token(in: values[0]) else {
             return .refused(values.count > 1 ? self.invalid : self.missing)

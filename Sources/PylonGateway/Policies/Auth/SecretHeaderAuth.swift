@@ -13,12 +13,12 @@ struct SecretHeaderAuth: Sendable {
         self.secret = Array(secret.utf8)
     }
 
-    func check(_ headers: HTTPHeaders) -> AuthDecision {
+    func check(_ headers: HeaderFields) -> AuthDecision {
         allows(headers) ? .allowed(client: nil) : .refused(Self.refusal)
     }
 
     /// True when exactly one such header is present and equals the secret.
-    func allows(_ headers: HTTPHeaders) -> Bool {
+    func allows(_ headers: HeaderFields) -> Bool {
         let values = headers[self.header]
         guard values.count == 1 else { return false }
         return ConstantTime.equals(Array(values[0].utf8), self.secret)

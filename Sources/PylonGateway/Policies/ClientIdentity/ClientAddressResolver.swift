@@ -67,7 +67,7 @@ struct ClientAddressResolver: Sendable {
     /// the TCP peer; `connectionClientIP` is its text) with `headers`: the client's IP, and
     /// whether the request's X-Forwarded-For must go.
     func resolve(
-        connectionClient: SocketAddress?, connectionClientIP: String?, headers: HTTPHeaders
+        connectionClient: SocketAddress?, connectionClientIP: String?, headers: HeaderFields
     ) -> (clientIP: String?, dropForwardedFor: Bool) {
         guard let connectionClient, let immediate = IPAddress(connectionClient) else { return (connectionClientIP, false) }
         guard !self.trustedProxies.isEmpty, self.trustedProxies.contains(immediate) else {

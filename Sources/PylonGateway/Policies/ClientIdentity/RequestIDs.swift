@@ -21,7 +21,7 @@ struct RequestIDs: Sendable {
     /// The incoming ID if the sender may set it (`fromTrustedProxy` is asked only under
     /// `trusted_proxies`), there is exactly one and it is well-formed; else a new one (or
     /// nil when IDs are not generated).
-    func requestID(for headers: HTTPHeaders, fromTrustedProxy: @autoclosure () -> Bool) -> String? {
+    func requestID(for headers: HeaderFields, fromTrustedProxy: @autoclosure () -> Bool) -> String? {
         if self.keepsIncoming(fromTrustedProxy: fromTrustedProxy) {
             let values = headers[self.header]
             if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
@@ -52,14 +52,14 @@ struct RequestIDs: Sendable {
 
     /// Puts the request's ID on its response. A request refused before its ID was taken
     /// (unparseable, 408) gets one here, if IDs are generated.
-    func writeResponseID(_ id: inout String?, to headers: inout HTTPHeaders) {
+    func writeResponseID(_ id: inout String?, to headers: inout HeaderFields) {
         if id == nil, self.generates { id = self.generator.next() }
         if let id { headers.replaceOrAdd(name: self.header, value: id) }
     }
 
     /// Puts `id` in `headers` in place of whatever the header held; without an ID the
     /// header goes (a malformed incoming one is not passed on).
-    func write(_ id: String?, to headers: inout HTTPHeaders) {
+    func write(_ id: String?, to headers: inout HeaderFields) {
         if let id {
             headers.replaceOrAdd(name: self.header, value: id)
         } else if headers.contains(name: self.header) {

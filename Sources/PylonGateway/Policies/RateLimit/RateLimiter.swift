@@ -39,7 +39,7 @@ struct RateLimiter: Sendable {
     /// Counts one request against its client's bucket. `apiKeyHeader` is where an
     /// `api_key`-keyed limit finds the key on this request's route.
     func check(
-        headers: HTTPHeaders, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader,
+        headers: HeaderFields, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader,
         now: UInt64 = MonotonicClock.nowMicroseconds()
     ) -> RateLimitDecision {
         let key = self.bucketKey(headers: headers, clientIP: clientIP, apiKeyHeader: apiKeyHeader)
@@ -49,7 +49,7 @@ struct RateLimiter: Sendable {
     /// The hash naming the request's bucket: of the key header's value, or of the client IP
     /// when the key is the IP or the header is missing or empty. The two kinds are hashed
     /// apart, so an API key spelt like an IP address never shares that IP's bucket.
-    func bucketKey(headers: HTTPHeaders, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader) -> UInt64 {
+    func bucketKey(headers: HeaderFields, clientIP: String?, apiKeyHeader: String = RateLimitKey.apiKeyHeader) -> UInt64 {
         var hasher = self.seed
         let name = self.key == .apiKey ? apiKeyHeader : self.key.headerName
         if let name, let value = headers.first(name: name), !value.isEmpty {
@@ -66,7 +66,7 @@ struct RateLimiter: Sendable {
     /// the requests left now; `t` is the seconds until the bucket is full again, or on a
     /// refusal the seconds until the next request is allowed (= `Retry-After`, which the
     /// draft says must not end before the window).
-    func addFields(for decision: RateLimitDecision, to headers: inout HTTPHeaders) {
+    func addFields(for decision: RateLimitDecision, to headers: inout HeaderFields) {
         headers.add(name: "RateLimit-Policy", value: self.policyField)
         headers.add(name: "RateLimit", value: "\(self.quotedName);r=\(decision.remaining);t=\(decision.waitSeconds)")
     }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -20,7 +21,7 @@ final class ClientAddressResolverTests: XCTestCase {
         from peer: String, forwardedFor lines: [String] = [], resolver: ClientAddressResolver? = nil
     ) throws -> (clientIP: String?, dropForwardedFor: Bool) {
         let socket = try SocketAddress(ipAddress: peer, port: 40000)
-        let headers = HTTPHeaders(lines.map { ("X-Forwarded-For", $0) } + [("Host", "a")])
+        let headers = HeaderFields(lines.map { ("X-Forwarded-For", $0) } + [("Host", "a")])
         return (resolver ?? self.resolver).resolve(connectionClient: socket, connectionClientIP: socket.ipAddress, headers: headers)
     }
 

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PylonProxy
 import XCTest
 
 @testable import PylonGateway
@@ -21,9 +22,9 @@ final class RequestIDTests: XCTestCase {
     func testIncomingIDIsKeptOnlyWhenWellFormedAndSingle() {
         XCTAssertEqual(ids.requestID(for: ["X-Request-Id": "abc-123"], fromTrustedProxy: true), "abc-123")
         XCTAssertEqual(ids.requestID(for: ["x-request-id": "abc-123"], fromTrustedProxy: true), "abc-123", "the header name ignores case")
-        for headers: HTTPHeaders in [
+        for headers: HeaderFields in [
             [:], ["X-Request-Id": "has space"], ["X-Request-Id": String(repeating: "x", count: 129)],
-            HTTPHeaders([("X-Request-Id", "a"), ("X-Request-Id", "b")]),
+            HeaderFields([("X-Request-Id", "a"), ("X-Request-Id", "b")]),
         ] {
             let id = ids.requestID(for: headers, fromTrustedProxy: true)
             XCTAssertNotNil(id.flatMap(Self.uuidV4), "replaced by a generated ID: \(headers) → \(id ?? "nil")")
@@ -64,18 +65,18 @@ final class RequestIDTests: XCTestCase {
         XCTAssertNil(passing.requestID(for: [:], fromTrustedProxy: true))
         XCTAssertNil(passing.requestID(for: ["X-Request-Id": "bad id"], fromTrustedProxy: true))
         XCTAssertNil(passing.requestID(for: ["X-Request-Id": "abc"], fromTrustedProxy: false), "an untrusted ID is dropped")
-        var headers: HTTPHeaders = ["X-Request-Id": "bad id", "Other": "1"]
+        var headers: HeaderFields = ["X-Request-Id": "bad id", "Other": "1"]
         passing.write(nil, to: &headers)
         XCTAssertEqual(headers["X-Request-Id"], [], "a malformed ID is not passed on")
         XCTAssertEqual(headers["Other"], ["1"])
     }
 
     func testWriteReplacesEveryExistingValue() {
-        var headers = HTTPHeaders([("X-Request-Id", "a"), ("x-request-id", "b")])
+        var headers = HeaderFields([("X-Request-Id", "a"), ("x-request-id", "b")])
         ids.write("c", to: &headers)
         XCTAssertEqual(headers["X-Request-Id"], ["c"])
         let custom = RequestIDs(RequestIDConfig(header: "X-Correlation-Id"))
-        var other: HTTPHeaders = [:]
+        var other: HeaderFields = [:]
         custom.write("d", to: &other)
         XCTAssertEqual(other["x-correlation-id"], ["d"])
     }

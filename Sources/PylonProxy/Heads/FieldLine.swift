@@ -1,0 +1,126 @@
+/// Where one field's name and value sit in its `HeaderFields`' storage.
+///
+/// 32-bit offsets: a head is at most a few tens of KiB, and four of them keep a line in
+/// 16 bytes.
+struct FieldLine: Sendable, Equatable {
+    var nameStart: Int32
+    var nameCount: Int32
+    var valueStart: Int32
+    var valueCount: Int32
+
+    @inline(__always)
+    func nameBytes(in storage: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[Int(self.nameStart)..<Int(self.nameStart + self.nameCount)])
+    }
+
+    @inline(__always)
+    func valueBytes(in storage: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[Int(self.valueStart)..<Int(self.valueStart + self.valueCount)])
+    }
+
+    func name(in storage: UnsafeRawBufferPointer) -> String {
+        String(decoding: self.nameBytes(in: storage), as: UTF8.self)
+    }
+
+    func value(in storage: UnsafeRawBufferPointer) -> String {
+        String(decoding: self.valueBytes(in: storage), as: UTF8.self)
+    }
+
+    /// Whether this field's name is `name`, ignoring ASCII case. Folding with 0x20 is exact
+    /// for letters; for a byte that is not a letter it also equates pairs such as `@` and
+    /// `` ` ``, so those bytes are compared as they are.
+    @inline(__always)
+    func hasName(_ name: UnsafeRawBufferPointer, in storage: UnsafeRawBufferPointer) -> Bool {
+        guard Int(self.nameCount) == name.count else { return false }
+        let own = self.nameBytes(in: storage)
+        for index in 0..<name.count {
+            let a = own[index]
+            let b = name[index]
+            if a == b { continue }
+            guard a | 0x20 == b | 0x20, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20) else { return false }
+        }
+        return true
+    }
+
+    /// Whether this field's name is `lowercase` (lowercase letters and `-`), ignoring case.
+    @inline(__always)
+    func hasName(_ lowercase: StaticString, in storage: UnsafeRawBufferPointer) -> Bool {
+        Int(self.nameCount) == lowercase.utf8CodeUnitCount && FieldName.matches(self.nameBytes(in: storage), lowercase)
+    }
+}
+
+extension HeaderFields {
+    /// Fields over `bytes`, a head's field section as it arrived, whose lines the reader
+    /// appends with `appendLine` as it validates them. Room is left for the fields and
+    /// values filters typically add, so those do not copy the storage again.
+    init(copyingFieldSection bytes: UnsafeRawBufferPointer, expectedLines: Int = 16) {
+        let storage = FieldBytes(copying: bytes, reservingExtra: Self.roomForEdits)
+        var lines: [FieldLine] = []
+        lines.reserveCapacity(expectedLines)
+        self.init(storage: consume storage, lines: consume lines)
+    }
+
+    /// Bytes of room for added fields in a parsed head's storage.
+    static var roomForEdits: Int { 192 }
+
+    /// Adds a line whose name and value are at these offsets of the field section.
+    @inline(__always)
+    mutating func appendLine(nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int) {
+        self.lines.append(
+            FieldLine(
+                nameStart: Int32(truncatingIfNeeded: nameStart), nameCount: Int32(truncatingIfNeeded: nameCount),
+                valueStart: Int32(truncatingIfNeeded: valueStart), valueCount: Int32(truncatingIfNeeded: valueCount)
+            )
+        )
+    }
+
+    /// Runs `body` over each field's name and value bytes, in order.
+    @inline(__always)
+    func forEachLine(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try self.storage.withUnsafeBytes { storage in
+            for line in self.lines { try body(line.nameBytes(in: storage), line.valueBytes(in: storage)) }
+        }
+    }
+
+    /// Whether a field's name is `lowercase` (lowercase letters and `-`), compared in place.
+    func contains(lowercaseName lowercase: StaticString) -> Bool {
+        self.storage.withUnsafeBytes { storage in self.lines.contains { $0.hasName(lowercase, in: storage) } }
+    }
+
+    /// Runs `body` on the first value of `lowercase`'s field, in place; nil when absent.
+    func withFirstValue<Result>(
+        lowercaseName lowercase: StaticString, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result? {
+        self.storage.withUnsafeBytes { storage in
+            guard let line = self.lines.first(where: { $0.hasName(lowercase, in: storage) }) else { return nil }
+            return body(line.valueBytes(in: storage))
+        }
+    }
+
+    /// Removes the lines for which `shouldRemove` says so, given their names.
+    mutating func removeLines(where shouldRemove: (_ name: UnsafeRawBufferPointer) -> Bool) {
+        self.storage.withUnsafeBytes { storage in
+            self.lines.removeAll { shouldRemove($0.nameBytes(in: storage)) }
+        }
+    }
+
+    /// Appends a field whose name and value are given as bytes, which must not point into
+    /// this storage (appending may move it).
+    mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let nameStart = self.storage.append(name)
+        let valueStart = self.storage.append(value)
+        self.appendLine(nameStart: nameStart, nameCount: name.count, valueStart: valueStart, valueCount: value.count)
+    }
+
+    /// Appends a field whose name is a static string and whose value is `value`'s bytes.
+    mutating func add(name: StaticString, value: UnsafeRawBufferPointer) {
+        self.add(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: value)
+    }
+
+    /// The number of bytes `writeLines` writes.
+    var serializedLength: Int {
+        var length = 0
+        for line in self.lines { length += Int(line.nameCount) + Int(line.valueCount) + 4 }
+        return length
+    }
+}

@@ -1,0 +1,192 @@
+/// The field lines of a request or response head, kept as the bytes they arrived in.
+///
+/// A parsed head's fields are one copy of its bytes and a list of where each name and
+/// value sits in them; no String is made for a field nobody asks about. A field that is
+/// added, or given a new value, has its bytes appended to the same storage. What goes on
+/// to the next hop is written from those bytes, so a field passes through the proxy
+/// exactly as it came, obs-text included, while `first(name:)` and the like hand out
+/// Strings (invalid UTF-8 repaired) only when asked.
+///
+/// Names compare ignoring ASCII case (RFC 9110 §5.1) and keep the case they were given
+/// in; fields keep their order. The methods are those of NIOHTTP1's `HTTPHeaders`, whose
+/// place this takes in the proxy's heads.
+public struct HeaderFields: Sendable {
+    /// Every name and value, at the offsets `lines` gives. Parsed heads start out as the
+    /// head's own field bytes; added fields and new values are appended.
+    var storage: FieldBytes
+    /// The fields in order. Plain offsets: copying or freeing the list touches no
+    /// reference counts, where a list of String pairs costs two per field.
+    var lines: [FieldLine]
+
+    /// Fields with nothing in them yet.
+    public init() {
+        self.storage = FieldBytes()
+        self.lines = []
+    }
+
+    /// Fields from `(name, value)` pairs, in order.
+    public init(_ fields: [(String, String)]) {
+        self.init()
+        self.lines.reserveCapacity(fields.count)
+        for (name, value) in fields { self.add(name: name, value: value) }
+    }
+
+    init(storage: FieldBytes, lines: [FieldLine]) {
+        self.storage = storage
+        self.lines = lines
+    }
+
+    /// How many field lines there are.
+    public var count: Int { self.lines.count }
+
+    public var isEmpty: Bool { self.lines.isEmpty }
+
+    /// Appends a field line, after every other; names are not merged.
+    public mutating func add(name: String, value: String) {
+        let nameStart = self.append(name)
+        let valueStart = self.append(value)
+        self.lines.append(
+            FieldLine(
+                nameStart: nameStart, nameCount: Int32(name.utf8.count),
+                valueStart: valueStart, valueCount: Int32(value.utf8.count)
+            )
+        )
+    }
+
+    /// Appends every pair of `fields`, in order.
+    public mutating func add(contentsOf fields: some Sequence<(String, String)>) {
+        for (name, value) in fields { self.add(name: name, value: value) }
+    }
+
+    /// Adds a field before every other.
+    mutating func insertFirst(name: String, value: String) {
+        self.add(name: name, value: value)
+        self.lines.insert(self.lines.removeLast(), at: 0)
+    }
+
+    /// Gives the field at `index` a new value, keeping its name and place.
+    mutating func setValue(_ value: String, at index: Int) {
+        let start = self.append(value)
+        self.lines[index].valueStart = start
+        self.lines[index].valueCount = Int32(value.utf8.count)
+    }
+
+    /// Removes every field named `name`.
+    public mutating func remove(name: String) {
+        guard self.contains(name: name) else { return }
+        var name = name
+        name.withUTF8 { name in
+            self.storage.withUnsafeBytes { storage in
+                self.lines.removeAll { $0.hasName(UnsafeRawBufferPointer(name), in: storage) }
+            }
+        }
+    }
+
+    /// Removes every field named `name` and adds one with `value`, after the others.
+    public mutating func replaceOrAdd(name: String, value: String) {
+        self.remove(name: name)
+        self.add(name: name, value: value)
+    }
+
+    /// The value of the first field named `name`, if any.
+    public func first(name: String) -> String? {
+        self.firstIndex(name: name).map { self.value(at: $0) }
+    }
+
+    /// Every value of the fields named `name`, in order; each field line is one value,
+    /// as it was sent (a line's comma-separated list is not split).
+    public subscript(name: String) -> [String] {
+        var values: [String] = []
+        var name = name
+        name.withUTF8 { name in
+            self.storage.withUnsafeBytes { storage in
+                for line in self.lines where line.hasName(UnsafeRawBufferPointer(name), in: storage) {
+                    values.append(line.value(in: storage))
+                }
+            }
+        }
+        return values
+    }
+
+    /// Whether a field named `name` is present.
+    public func contains(name: String) -> Bool {
+        self.firstIndex(name: name) != nil
+    }
+
+    /// The index in `lines` of the first field named `name`.
+    func firstIndex(name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { name in
+            self.storage.withUnsafeBytes { storage in
+                self.lines.firstIndex { $0.hasName(UnsafeRawBufferPointer(name), in: storage) }
+            }
+        }
+    }
+
+    /// The name of the field at `index` as a String.
+    func name(at index: Int) -> String {
+        self.storage.withUnsafeBytes { self.lines[index].name(in: $0) }
+    }
+
+    /// The value of the field at `index` as a String.
+    func value(at index: Int) -> String {
+        self.storage.withUnsafeBytes { self.lines[index].value(in: $0) }
+    }
+
+    /// Appends `text`'s bytes to the storage and says where they start.
+    private mutating func append(_ text: String) -> Int32 {
+        // In place for a native String, without the copy `withUTF8` would make of it.
+        if let start = text.utf8.withContiguousStorageIfAvailable({ self.storage.append(UnsafeRawBufferPointer($0)) }) {
+            return Int32(start)
+        }
+        var text = text
+        return Int32(text.withUTF8 { self.storage.append(UnsafeRawBufferPointer($0)) })
+    }
+}
+
+extension HeaderFields: Sequence {
+    public typealias Element = (name: String, value: String)
+
+    /// The fields in order, each made into a pair of Strings as it is reached.
+    public struct Iterator: IteratorProtocol {
+        let fields: HeaderFields
+        var index = 0
+
+        public mutating func next() -> Element? {
+            guard self.index < self.fields.lines.count else { return nil }
+            defer { self.index += 1 }
+            return (self.fields.name(at: self.index), self.fields.value(at: self.index))
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(fields: self) }
+
+    public var underestimatedCount: Int { self.lines.count }
+}
+
+extension HeaderFields: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+}
+
+extension HeaderFields: Equatable {
+    /// Equal when both hold the same fields in the same order: names ignoring ASCII case,
+    /// values byte for byte.
+    public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
+        guard lhs.lines.count == rhs.lines.count else { return false }
+        return lhs.storage.withUnsafeBytes { left in
+            rhs.storage.withUnsafeBytes { right in
+                zip(lhs.lines, rhs.lines).allSatisfy { a, b in
+                    a.hasName(b.nameBytes(in: right), in: left) && a.valueBytes(in: left).elementsEqual(b.valueBytes(in: right))
+                }
+            }
+        }
+    }
+}
+
+extension HeaderFields: CustomStringConvertible {
+    public var description: String {
+        "[" + self.map { "(\"\($0.name)\", \"\($0.value)\")" }.joined(separator: ", ") + "]"
+    }
+}

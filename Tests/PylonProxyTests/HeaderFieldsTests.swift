@@ -1,0 +1,149 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import XCTest
+
+@testable import PylonProxy
+
+/// `HeaderFields`: a head's fields kept as the bytes they arrived in, edited with the
+/// methods of NIOHTTP1's `HTTPHeaders`.
+final class HeaderFieldsTests: XCTestCase {
+    private func lines(_ fields: HeaderFields) -> [String] {
+        fields.map { "\($0.name): \($0.value)" }
+    }
+
+    func testLookupIgnoresCaseAndNamesKeepTheCaseTheyCameIn() {
+        let fields: HeaderFields = ["Content-Type": "text/plain", "X-Id": "1"]
+        XCTAssertEqual(fields.first(name: "content-type"), "text/plain")
+        XCTAssertEqual(fields.first(name: "X-ID"), "1")
+        XCTAssertNil(fields.first(name: "x-i"))
+        XCTAssertTrue(fields.contains(name: "CONTENT-TYPE"))
+        XCTAssertEqual(self.lines(fields), ["Content-Type: text/plain", "X-Id: 1"])
+    }
+
+    func testNamesDifferingOnlyInNonLettersAreDifferent() {
+        // Folding with 0x20 alone would take `@` (0x40) for `` ` `` (0x60).
+        let fields: HeaderFields = ["a@": "1"]
+        XCTAssertFalse(fields.contains(name: "a`"))
+        XCTAssertTrue(fields.contains(name: "A@"))
+    }
+
+    func testASubscriptGivesEveryLineOfANameInOrderWithoutSplittingLists() {
+        let fields: HeaderFields = ["Accept": "a, b", "X": "0", "accept": "c"]
+        XCTAssertEqual(fields["ACCEPT"], ["a, b", "c"])
+        XCTAssertEqual(fields["missing"], [])
+    }
+
+    func testRemoveTakesEveryFieldOfTheNameAndKeepsTheRestInOrder() {
+        var fields: HeaderFields = ["A": "1", "x-gone": "2", "B": "3", "X-Gone": "4", "C": "5"]
+        fields.remove(name: "X-GONE")
+        XCTAssertEqual(self.lines(fields), ["A: 1", "B: 3", "C: 5"])
+        fields.remove(name: "absent")
+        XCTAssertEqual(fields.count, 3)
+    }
+
+    func testReplaceOrAddLeavesOneFieldOfTheNameAfterTheOthers() {
+        var fields: HeaderFields = ["Host": "a", "X-Id": "1", "Accept": "*/*", "x-id": "2"]
+        fields.replaceOrAdd(name: "X-Id", value: "3")
+        XCTAssertEqual(self.lines(fields), ["Host: a", "Accept: */*", "X-Id: 3"])
+        fields.replaceOrAdd(name: "New", value: "4")
+        XCTAssertEqual(self.lines(fields), ["Host: a", "Accept: */*", "X-Id: 3", "New: 4"])
+    }
+
+    func testAnEditedCopyLeavesTheOriginalAsItWas() {
+        let original: HeaderFields = ["Host": "a", "Accept": "*/*"]
+        var copy = original
+        copy.replaceOrAdd(name: "Host", value: "b")
+        copy.add(name: "X-New", value: "1")
+        copy.setValue("text/html", at: 0)
+        XCTAssertEqual(self.lines(original), ["Host: a", "Accept: */*"])
+        XCTAssertEqual(self.lines(copy), ["Accept: text/html", "Host: b", "X-New: 1"])
+    }
+
+    func testEqualityComparesNamesIgnoringCaseValuesExactlyAndOrder() {
+        XCTAssertEqual(HeaderFields([("Host", "a"), ("X", "1")]), HeaderFields([("host", "a"), ("x", "1")]))
+        XCTAssertNotEqual(HeaderFields([("Host", "a")]), HeaderFields([("Host", "A")]))
+        XCTAssertNotEqual(HeaderFields([("A", "1"), ("B", "2")]), HeaderFields([("B", "2"), ("A", "1")]))
+        XCTAssertNotEqual(HeaderFields([("A", "1")]), HeaderFields([("A", "1"), ("A", "1")]))
+    }
+
+    func testFieldsAddedPastTheStoragesCapacityKeepEveryValue() {
+        var fields = HeaderFields()
+        let copies = (0..<5).map { _ in fields }
+        for index in 0..<200 {
+            fields.add(name: "X-Field-\(index)", value: String(repeating: "v", count: index % 37) + "\(index)")
+            if index == 100 { XCTAssertEqual(copies.map(\.count), [0, 0, 0, 0, 0]) }
+        }
+        XCTAssertEqual(fields.count, 200)
+        for index in [0, 1, 63, 64, 199] {
+            XCTAssertEqual(fields.first(name: "x-field-\(index)"), String(repeating: "v", count: index % 37) + "\(index)")
+        }
+    }
+
+    func testInsertFirstPutsTheFieldBeforeEveryOther() {
+        var fields: HeaderFields = ["Accept": "*/*"]
+        fields.insertFirst(name: "host", value: "a.test")
+        XCTAssertEqual(self.lines(fields), ["host: a.test", "Accept: */*"])
+    }
+
+    func testConversionsWithNIOsHeadersKeepEveryFieldInOrder() {
+        let nio = HTTPHeaders([("A", "1"), ("b", "2"), ("a", "3")])
+        let fields = HeaderFields(nio)
+        XCTAssertEqual(self.lines(fields), ["A: 1", "b: 2", "a: 3"])
+        XCTAssertEqual(HTTPHeaders(fields).map { "\($0.name): \($0.value)" }, ["A: 1", "b: 2", "a: 3"])
+    }
+
+    // MARK: Parsed heads
+
+    func testAParsedHeadKeepsOneCopyOfItsFieldBytesWithRoomForEdits() throws {
+        let (head, _) = try parseHead("GET /x HTTP/1.1\r\nHost: a.test\r\nAccept:  */*  \r\n\r\n")
+        let section = "Host: a.test\r\nAccept:  */*  \r\n\r\n"
+        XCTAssertEqual(head.headers.storage.withUnsafeBytes { Array($0) }, Array(section.utf8), "the field section, copied once")
+        XCTAssertGreaterThanOrEqual(head.headers.storage.capacity, section.utf8.count + HeaderFields.roomForEdits)
+        XCTAssertEqual(self.lines(head.headers), ["Host: a.test", "Accept: */*"], "values without their OWS")
+    }
+
+    func testObsTextInARequestValueGoesUpstreamByteForByte() throws {
+        // "caf\xE9": Latin-1, not UTF-8. As a String it would become "caf\u{FFFD}" and go on
+        // as the three bytes EF BF BD; a proxy passes obs-text on as opaque data (RFC 9110 §5.5).
+        var request = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a\r\nX-Name: caf")
+        request.writeBytes([0xE9])
+        request.writeString("\r\n\r\n")
+        var parser = HTTP1RequestParser()
+        guard case .head(let head, let framing) = try parser.next(&request) else { return XCTFail("no head") }
+        XCTAssertEqual(head.headers.first(name: "x-name"), "caf\u{FFFD}", "Strings are repaired when asked for")
+
+        let session = ProxySession(
+            request: head, clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil,
+            localAddress: nil, listenerName: "http", scheme: "http", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
+        )
+        let upstream = UpstreamRequestHead.make(
+            for: session, framing: framing, forwarding: ProxyServerConfiguration.Forwarding(), upstreamVersion: .http1_1
+        )
+        var writer = UpstreamRequestWriter()
+        let bytes = writer.writeHead(upstream, allocator: ByteBufferAllocator())
+        let written = Array(bytes.readableBytesView)
+        XCTAssertNotNil(
+            written.firstRange(of: Array("X-Name: caf".utf8) + [0xE9, 0x0D, 0x0A]),
+            String(decoding: written, as: UTF8.self).debugDescription
+        )
+        XCTAssertNil(written.firstRange(of: [0xEF, 0xBF, 0xBD]))
+    }
+
+    func testTheUpstreamHeadSharesNoEditWithTheClientsRequest() throws {
+        let (head, framing) = try parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-hop\r\nX-Hop: 1\r\nAccept: */*\r\n\r\n")
+        let session = ProxySession(
+            request: head, clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil,
+            localAddress: nil, listenerName: "http", scheme: "http", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
+        )
+        var upstream = UpstreamRequestHead.make(
+            for: session, framing: framing, forwarding: ProxyServerConfiguration.Forwarding(), upstreamVersion: .http1_1
+        )
+        upstream.headers.replaceOrAdd(name: "Host", value: "backend")
+        XCTAssertEqual(
+            self.lines(upstream.headers).filter { !$0.hasPrefix("Via") },
+            ["Accept: */*", "X-Forwarded-For: 127.0.0.1", "X-Forwarded-Proto: http", "Host: backend"]
+        )
+        XCTAssertEqual(self.lines(session.request.headers), ["Host: a", "Connection: x-hop", "X-Hop: 1", "Accept: */*"])
+    }
+}
