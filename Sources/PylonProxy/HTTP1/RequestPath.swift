@@ -10,6 +10,12 @@
 enum RequestPath {
     /// The normalised target, or nil when it holds a malformed percent-escape.
     static func normalize(_ target: String) -> String? {
+        // Nearly every path is already normal: tell from the String's contiguous bytes,
+        // which is several times cheaper than walking its UTF-8 view index by index.
+        let isNormal = target.utf8.withContiguousStorageIfAvailable { bytes in
+            !Self.needsWork(bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)])
+        }
+        if isNormal == true { return target }
         let utf8 = target.utf8
         let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
         let path = utf8[utf8.startIndex..<queryStart]
@@ -72,7 +78,7 @@ enum RequestPath {
     }
 
     /// Most paths are already canonical: no escapes, no double slashes, no dot segments.
-    private static func needsWork(_ path: Substring.UTF8View) -> Bool {
+    private static func needsWork(_ path: some Collection<UInt8>) -> Bool {
         var previous: UInt8 = 0
         var beforePrevious: UInt8 = 0
         for byte in path {
