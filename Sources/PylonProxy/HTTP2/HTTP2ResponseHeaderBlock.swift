@@ -24,7 +24,9 @@ enum HTTP2ResponseHeaderBlock {
         return block
     }
 
-    private static func append(_ fields: some Sequence<(name: String, value: String)>, unindexed: [String], to block: inout HPACKHeaders) {
+    private static func append(
+        _ fields: some Sequence<(name: String, value: String)>, unindexed: [String], to block: inout HPACKHeaders
+    ) {
         let nominated = HopByHopHeaders.nominated(in: fields)
         for (name, value) in fields {
             if HopByHopHeaders.isStandard(name) || HopByHopHeaders.isNominated(name, in: nominated) { continue }

@@ -36,7 +36,8 @@ struct FieldBytes: @unchecked Sendable {
     /// says at which offset they start.
     @discardableResult
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let (start, capacity) = self.buffer?.withUnsafeMutablePointerToHeader { ($0.pointee.count, $0.pointee.capacity) } ?? (0, 0)
+        let (start, capacity) =
+            self.buffer?.withUnsafeMutablePointerToHeader { ($0.pointee.count, $0.pointee.capacity) } ?? (0, 0)
         let end = start + bytes.count
         if end > capacity || !isKnownUniquelyReferenced(&self.buffer) {
             self.buffer = self.buffer.withUnsafeBytes { Self.makeBuffer(capacity: max(end, 2 * capacity, 64), copying: $0) }
@@ -61,7 +62,9 @@ struct FieldBytes: @unchecked Sendable {
             Header(count: bytes.count, capacity: capacity)
         }
         if let source = bytes.baseAddress {
-            buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0).copyMemory(from: source, byteCount: bytes.count) }
+            buffer.withUnsafeMutablePointerToElements {
+                UnsafeMutableRawPointer($0).copyMemory(from: source, byteCount: bytes.count)
+            }
         }
         return buffer
     }

@@ -178,7 +178,8 @@ extension HeaderFields: Equatable {
         return lhs.storage.withUnsafeBytes { left in
             rhs.storage.withUnsafeBytes { right in
                 zip(lhs.lines, rhs.lines).allSatisfy { a, b in
-                    a.hasName(b.nameBytes(in: right), in: left) && a.valueBytes(in: left).elementsEqual(b.valueBytes(in: right))
+                    a.hasName(b.nameBytes(in: right), in: left)
+                        && a.valueBytes(in: left).elementsEqual(b.valueBytes(in: right))
                 }
             }
         }

@@ -99,9 +99,10 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         guard let context = self.context, self.state != .closed else { return }
         self.hasUnflushedWrites = true
         if self.isHTTP2Stream {
-            let part = HTTPClientRequestPart.head(
-                HTTPRequestHead(version: head.version, method: head.method, uri: head.uri, headers: HTTPHeaders(head.headers))
+            let nioHead = HTTPRequestHead(
+                version: head.version, method: head.method, uri: head.uri, headers: HTTPHeaders(head.headers)
             )
+            let part = HTTPClientRequestPart.head(nioHead)
             context.write(NIOAny(part), promise: nil)
             return
         }
@@ -122,7 +123,10 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         }
         switch part {
         case .head(let head):
-            self.writeHead(RequestHead(version: head.version, method: head.method, uri: head.uri, headers: HeaderFields(head.headers)))
+            let requestHead = RequestHead(
+                version: head.version, method: head.method, uri: head.uri, headers: HeaderFields(head.headers)
+            )
+            self.writeHead(requestHead)
         case .body(let body):
             guard case .byteBuffer(let piece) = body, piece.readableBytes > 0 else {
                 // Pylon forwards what it read from sockets: always byte buffers.
@@ -259,7 +263,8 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
             var fields = HeaderFields(head.headers)
             HopByHopHeaders.remove(from: &fields)
             let contentLength = fields.first(name: "content-length").flatMap { Int($0) }
-            sink.upstreamResponseHead(ResponseHead(version: head.version, status: head.status, headers: fields), contentLength: contentLength)
+            let response = ResponseHead(version: head.version, status: head.status, headers: fields)
+            sink.upstreamResponseHead(response, contentLength: contentLength)
         case .body(let body):
             sink.upstreamResponseBody(body)
         case .end(let trailers):
