@@ -47,11 +47,7 @@ struct HeadReader {
             } else if FieldName.matches(name, "connection") {
                 connection.add(value)
             }
-            let sectionStart = fieldSection.baseAddress!
-            headers.appendLine(
-                nameStart: name.baseAddress! - sectionStart, nameCount: name.count,
-                valueStart: value.baseAddress! - sectionStart, valueCount: value.count
-            )
+            headers.appendLine(name: name, value: value, in: fieldSection)
         }
 
         // Matched, not compared: `==` on `HTTPMethod` makes and compares both raw values.

@@ -24,19 +24,6 @@ public enum HopByHopHeaders {
         headers = HTTPHeaders(kept)
     }
 
-    /// Removes the hop-by-hop fields from `fields`, in place.
-    static func remove(from fields: inout HeaderFields) {
-        var nominated: [Substring] = []
-        var hasStandard = false
-        fields.forEachLine { name, value in
-            guard Self.isStandard(utf8: name) else { return }
-            hasStandard = true
-            if FieldName.matches(name, "connection") { Self.addNominated(by: value, to: &nominated) }
-        }
-        guard hasStandard else { return }
-        fields.removeLines { Self.isStandard(utf8: $0) || Self.isNominated(utf8: $0, in: nominated) }
-    }
-
     /// The options every Connection line of `headers` names beyond the standard names;
     /// usually none, since "keep-alive" and "close" are standard names anyway.
     static func nominated(in headers: some Sequence<(name: String, value: String)>) -> [Substring] {

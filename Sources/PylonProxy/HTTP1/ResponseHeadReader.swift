@@ -29,7 +29,6 @@ struct ResponseHeadReader {
 
         // One copy of the field section; each line kept becomes offsets into it.
         let fieldSection = UnsafeRawBufferPointer(rebasing: self.bytes[lineStart...])
-        let sectionStart = fieldSection.baseAddress!
         // Room for the few fields filters add to a response (Via, Server, a request ID).
         var fields = HeaderFields(copyingFieldSection: fieldSection, expectedLines: self.fieldLines + 4)
         var framingFields = FramingFields()
@@ -66,10 +65,7 @@ struct ResponseHeadReader {
                     }
                 }
             }
-            fields.appendLine(
-                nameStart: name.baseAddress! - sectionStart, nameCount: name.count,
-                valueStart: value.baseAddress! - sectionStart, valueCount: value.count
-            )
+            fields.appendLine(name: name, value: value, in: fieldSection)
         }
         if !connection.nominated.isEmpty {
             fields.removeLines { connection.nominates($0) }

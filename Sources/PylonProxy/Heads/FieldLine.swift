@@ -63,13 +63,19 @@ extension HeaderFields {
     /// Bytes of room for added fields in a parsed head's storage.
     static var roomForEdits: Int { 192 }
 
-    /// Adds a line whose name and value are at these offsets of the field section.
+    /// Adds a line whose `name` and `value` lie in `section`, the bytes this storage was
+    /// copied from: their offsets there are their offsets here.
     @inline(__always)
-    mutating func appendLine(nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int) {
+    mutating func appendLine(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, in section: UnsafeRawBufferPointer
+    ) {
+        let start = section.baseAddress!
         self.lines.append(
             FieldLine(
-                nameStart: Int32(truncatingIfNeeded: nameStart), nameCount: Int32(truncatingIfNeeded: nameCount),
-                valueStart: Int32(truncatingIfNeeded: valueStart), valueCount: Int32(truncatingIfNeeded: valueCount)
+                nameStart: Int32(truncatingIfNeeded: name.baseAddress! - start),
+                nameCount: Int32(truncatingIfNeeded: name.count),
+                valueStart: Int32(truncatingIfNeeded: value.baseAddress! - start),
+                valueCount: Int32(truncatingIfNeeded: value.count)
             )
         )
     }
@@ -82,45 +88,10 @@ extension HeaderFields {
         }
     }
 
-    /// Whether a field's name is `lowercase` (lowercase letters and `-`), compared in place.
-    func contains(lowercaseName lowercase: StaticString) -> Bool {
-        self.storage.withUnsafeBytes { storage in self.lines.contains { $0.hasName(lowercase, in: storage) } }
-    }
-
-    /// Runs `body` on the first value of `lowercase`'s field, in place; nil when absent.
-    func withFirstValue<Result>(
-        lowercaseName lowercase: StaticString, _ body: (UnsafeRawBufferPointer) -> Result
-    ) -> Result? {
-        self.storage.withUnsafeBytes { storage in
-            guard let line = self.lines.first(where: { $0.hasName(lowercase, in: storage) }) else { return nil }
-            return body(line.valueBytes(in: storage))
-        }
-    }
-
     /// Removes the lines for which `shouldRemove` says so, given their names.
     mutating func removeLines(where shouldRemove: (_ name: UnsafeRawBufferPointer) -> Bool) {
         self.storage.withUnsafeBytes { storage in
             self.lines.removeAll { shouldRemove($0.nameBytes(in: storage)) }
         }
-    }
-
-    /// Appends a field whose name and value are given as bytes, which must not point into
-    /// this storage (appending may move it).
-    mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let nameStart = self.storage.append(name)
-        let valueStart = self.storage.append(value)
-        self.appendLine(nameStart: nameStart, nameCount: name.count, valueStart: valueStart, valueCount: value.count)
-    }
-
-    /// Appends a field whose name is a static string and whose value is `value`'s bytes.
-    mutating func add(name: StaticString, value: UnsafeRawBufferPointer) {
-        self.add(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: value)
-    }
-
-    /// The number of bytes `writeLines` writes.
-    var serializedLength: Int {
-        var length = 0
-        for line in self.lines { length += Int(line.nameCount) + Int(line.valueCount) + 4 }
-        return length
     }
 }

@@ -260,10 +260,10 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
         case .head(let head):
             // A stream serves one request; its connection is what is shared.
             if head.status.code >= 200 { self.upstreamKeepsAlive = false }
-            var fields = HeaderFields(head.headers)
-            HopByHopHeaders.remove(from: &fields)
-            let contentLength = fields.first(name: "content-length").flatMap { Int($0) }
-            let response = ResponseHead(version: head.version, status: head.status, headers: fields)
+            var headers = head.headers
+            HopByHopHeaders.remove(from: &headers)
+            let contentLength = headers.first(name: "content-length").flatMap { Int($0) }
+            let response = ResponseHead(version: head.version, status: head.status, headers: HeaderFields(headers))
             sink.upstreamResponseHead(response, contentLength: contentLength)
         case .body(let body):
             sink.upstreamResponseBody(body)
