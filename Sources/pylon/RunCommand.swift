@@ -6,15 +6,15 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the gateway described by a config file, in the foreground.",
         discussion: """
-            Signals: SIGQUIT drains gracefully (in-flight requests finish, idle keep-alive
-            connections are half-closed, never reset) and exits 0; SIGTERM and SIGINT stop
+            Signals: SIGQUIT drains gracefully (in-flight requests finish, idle keep-alive \
+            connections are half-closed, never reset) and exits 0; SIGTERM and SIGINT stop \
             within a second.
 
-            A master process owns the listening sockets (bound, or taken from systemd socket
-            activation) and runs `workers` worker processes on them; it respawns a worker that
-            dies, and upgrades without dropping a connection on SIGHUP or `pylon reload`
-            (re-exec of the binary on disk, same PID, new generation of workers from the config
-            as it is then, old generation drained). SIGUSR1 is passed on to the workers.
+            A master process owns the listening sockets (bound, or taken from systemd socket \
+            activation) and runs `workers` worker processes on them; it respawns a worker that \
+            dies, and upgrades without dropping a connection on SIGHUP or `pylon reload` \
+            (re-exec of the binary on disk, same PID, new generation of workers from the config \
+            as it is then, old generation drained). SIGUSR1 is passed on to the workers. \
             With --single-process, this one process serves with `workers` threads instead.
             """
     )

@@ -8,12 +8,12 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run the seed gateway (examples/seed-gateway.yaml), or any config, with built-in backends.",
         discussion: """
-            Starts backend "family" on 127.0.0.1:9001 and backend "default" on 127.0.0.1:9002
-            (each says which it is and sends alt-svc and X-Powered-By headers a gateway may
-            remove), then the gateway on :6191 with metrics on 127.0.0.1:6192, and prints curl
+            Starts backend "family" on 127.0.0.1:9001 and backend "default" on 127.0.0.1:9002 \
+            (each says which it is and sends alt-svc and X-Powered-By headers a gateway may \
+            remove), then the gateway on :6191 with metrics on 127.0.0.1:6192, and prints curl \
             lines to try. Ctrl-C stops it.
 
-            With -c FILE it runs that config instead (e.g. examples/capstone.yaml), with a
+            With -c FILE it runs that config instead (e.g. examples/capstone.yaml), with a \
             built-in backend on every loopback target of its upstreams, in one process.
             """
     )

@@ -13,9 +13,9 @@ struct ReloadCommand: ParsableCommand {
         commandName: "reload",
         abstract: "Upgrade the running gateway without dropping a connection; waits for the outcome.",
         discussion: """
-            Talks to the master over its control socket. The master validates the binary and the
-            config with `pylon check`, re-executes itself in place (same PID), starts a new
-            generation of workers on the same listening sockets and drains the old one once
+            Talks to the master over its control socket. The master validates the binary and the \
+            config with `pylon check`, re-executes itself in place (same PID), starts a new \
+            generation of workers on the same listening sockets and drains the old one once \
             every new worker is ready. Anything failing leaves the old generation serving.
             """
     )

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// The command-line surface: `--help` lists the subcommands, `version` prints one, and
-/// `run --help` documents the signals.
+/// The command-line surface: `--help` lists the subcommands, `version` prints one,
+/// `run --help` documents the signals, and every help text reads as wrapped prose.
 final class PylonCommandLineTests: GatewayTestCase {
     func testHelpListsRunCheckDemoAndVersion() throws {
         let result = try runPylonToExit(["--help"])
@@ -32,6 +32,29 @@ final class PylonCommandLineTests: GatewayTestCase {
         XCTAssertTrue(result.stdout.contains("SIGQUIT"), result.stdout)
         XCTAssertTrue(result.stdout.contains("SIGTERM"), result.stdout)
         XCTAssertTrue(result.stdout.contains("--config"), result.stdout)
+    }
+
+    /// A line break written into a discussion, on top of the wrapping ArgumentParser does at
+    /// the terminal's width, leaves a word or two stranded on a line of its own in the middle
+    /// of a sentence ("…taken from systemd socket / activation) and…" became "socket" alone).
+    func testHelpTextsHaveNoWordsStrandedMidSentence() throws {
+        for command in [["--help"], ["run", "--help"], ["check", "--help"], ["demo", "--help"],
+                        ["reload", "--help"], ["hash-password", "--help"]] {
+            let result = try runPylonToExit(command)
+            XCTAssertEqual(result.code, 0, result.stderr)
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            for index in lines.indices.dropFirst().dropLast() {
+                let line = lines[index]
+                let words = line.split(separator: " ")
+                // A word or two, under a full line: a long token wrapped by itself is longer.
+                guard !words.isEmpty, words.count <= 2, words.joined(separator: " ").count <= 20,
+                      lines[index - 1].count >= 60 else { continue }
+                let next = lines[index + 1]
+                let indent = line.prefix { $0 == " " }.count
+                let continues = !next.isEmpty && next.prefix { $0 == " " }.count == indent
+                XCTAssertFalse(continues, "`pylon \(command.joined(separator: " "))`: \"\(line)\" is stranded:\n\(result.stdout)")
+            }
+        }
     }
 
     func testUnknownSubcommandFails() throws {
