@@ -25,6 +25,15 @@ struct SipHash {
         return hasher.finalize()
     }
 
+    /// The hash of one 64-bit word, the same as that of its eight little-endian bytes, in
+    /// one compression instead of eight byte-at-a-time steps.
+    static func hash(word: UInt64, key: (UInt64, UInt64)) -> UInt64 {
+        var hasher = SipHash(key: key)
+        hasher.compress(word)
+        hasher.length = 8
+        return hasher.finalize()
+    }
+
     /// The hash of a string's UTF-8 bytes.
     static func hash(_ string: String, key: (UInt64, UInt64)) -> UInt64 {
         var string = string

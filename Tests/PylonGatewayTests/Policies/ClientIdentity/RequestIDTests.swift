@@ -102,6 +102,14 @@ final class RequestIDTests: XCTestCase {
         )
     }
 
+    func testHexDigitsAreEveryNibbleInOrder() {
+        for value: UInt32 in [0, 0x0123_4567, 0x89AB_CDEF, 0xFEDC_BA98, 0x9A9A_0F0F, .max] {
+            let digits = withUnsafeBytes(of: RequestIDGenerator.hexDigits(value)) { String(decoding: $0, as: UTF8.self) }
+            let expected = String(repeating: "0", count: 8 - String(value, radix: 16).count) + String(value, radix: 16)
+            XCTAssertEqual(digits, expected)
+        }
+    }
+
     func testSameKeyGivesTheSameSequence() {
         let a = RequestIDGenerator(key: (1, 2))
         let b = RequestIDGenerator(key: (1, 2))
