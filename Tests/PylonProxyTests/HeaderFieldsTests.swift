@@ -22,10 +22,10 @@ final class HeaderFieldsTests: XCTestCase {
     }
 
     func testNamesDifferingOnlyInNonLettersAreDifferent() {
-        // Folding with 0x20 alone would take `@` (0x40) for `` ` `` (0x60).
-        let fields: HeaderFields = ["a@": "1"]
-        XCTAssertFalse(fields.contains(name: "a`"))
-        XCTAssertTrue(fields.contains(name: "A@"))
+        // Folding with 0x20 alone would take `^` (0x5E) for `~` (0x7E), both token bytes.
+        let fields: HeaderFields = ["a^": "1"]
+        XCTAssertFalse(fields.contains(name: "a~"))
+        XCTAssertTrue(fields.contains(name: "A^"))
     }
 
     func testASubscriptGivesEveryLineOfANameInOrderWithoutSplittingLists() {
@@ -128,6 +128,46 @@ final class HeaderFieldsTests: XCTestCase {
             String(decoding: written, as: UTF8.self).debugDescription
         )
         XCTAssertNil(written.firstRange(of: [0xEF, 0xBF, 0xBD]))
+    }
+
+    func testAnAddedValueCannotEndItsLineItsControlBytesBecomeSpaces() throws {
+        var fields = HeaderFields()
+        fields.add(name: "X-Note", value: "a\r\nX-Injected: yes\u{0}\u{7F}\tb")
+        XCTAssertEqual(fields.count, 1)
+        XCTAssertEqual(fields.first(name: "X-Note"), "a  X-Injected: yes  \tb", "HTAB is allowed in a value")
+        XCTAssertFalse(fields.contains(name: "X-Injected"))
+
+        // On the wire: a filter's value with CRLF in it stays one line of the upstream head.
+        var (head, framing) = try parseHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        head.headers.replaceOrAdd(name: "X-Note", value: "a\r\nX-Injected: yes")
+        let session = ProxySession(
+            request: head, clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil,
+            localAddress: nil, listenerName: "http", scheme: "http", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
+        )
+        let upstream = UpstreamRequestHead.make(
+            for: session, framing: framing, forwarding: ProxyServerConfiguration.Forwarding(), upstreamVersion: .http1_1
+        )
+        var writer = UpstreamRequestWriter()
+        let written = String(buffer: writer.writeHead(upstream, allocator: ByteBufferAllocator()))
+        XCTAssertTrue(written.contains("\r\nX-Note: a  X-Injected: yes\r\n"), written.debugDescription)
+        XCTAssertFalse(written.contains("\r\nX-Injected"), written.debugDescription)
+    }
+
+    func testAFieldWhoseNameIsNotATokenIsNotAdded() {
+        var fields: HeaderFields = ["A": "1"]
+        fields.add(name: "X-Bad\r\nX-Injected", value: "v")
+        fields.add(name: "", value: "v")
+        fields.add(name: "Bad Name", value: "v")
+        fields.replaceOrAdd(name: "X-Bad:", value: "v")
+        fields.insertFirst(name: "caf\u{E9}", value: "v")
+        XCTAssertEqual(fields.map(\.name), ["A"])
+        XCTAssertEqual(fields.storage.count, 2, "nothing of a refused field is stored")
+    }
+
+    func testANewValueForAFieldHasItsControlBytesMadeSpaces() {
+        var fields: HeaderFields = ["Cookie": "a=1"]
+        fields.setValue("a=1\r\nX-Injected: yes", at: 0)
+        XCTAssertEqual(fields["Cookie"], ["a=1  X-Injected: yes"])
     }
 
     func testTheUpstreamHeadSharesNoEditWithTheClientsRequest() throws {

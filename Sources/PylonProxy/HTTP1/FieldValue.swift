@@ -42,10 +42,15 @@ enum FieldValue {
 
     @inline(__always)
     private static func hasControlCharacter(_ bytes: UnsafeRawPointer, count: Int) -> Bool {
-        for index in 0..<count {
-            let byte = bytes.load(fromByteOffset: index, as: UInt8.self)
-            if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F { return true }
+        for index in 0..<count where Self.isControlCharacter(bytes.load(fromByteOffset: index, as: UInt8.self)) {
+            return true
         }
         return false
+    }
+
+    /// A byte no field value may hold: a control character other than HTAB, or DEL.
+    @inline(__always)
+    static func isControlCharacter(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F
     }
 }

@@ -10,6 +10,12 @@
 /// Names compare ignoring ASCII case (RFC 9110 §5.1) and keep the case they were given
 /// in; fields keep their order. The methods are those of NIOHTTP1's `HTTPHeaders`, whose
 /// place this takes in the proxy's heads.
+///
+/// What a phase adds cannot break the head it goes into, whatever the value came from:
+/// as swift-http-types' `HTTPField` does, a value's control bytes (CR and LF included)
+/// become spaces, and a field whose name is not a token (RFC 9110 §5.1) is not added.
+/// Written as given, either would let a value end the line and start another: a field
+/// or a whole response the next hop never sent.
 public struct HeaderFields: Sendable {
     /// Every name and value, at the offsets `lines` gives. Parsed heads start out as the
     /// head's own field bytes; added fields and new values are appended.
@@ -41,10 +47,11 @@ public struct HeaderFields: Sendable {
 
     public var isEmpty: Bool { self.lines.isEmpty }
 
-    /// Appends a field line, after every other; names are not merged.
+    /// Appends a field line, after every other; names are not merged. A name that is not a
+    /// token adds nothing, and a value's control bytes become spaces (see above).
     public mutating func add(name: String, value: String) {
-        let nameStart = self.append(name)
-        let valueStart = self.append(value)
+        guard let nameStart = self.appendName(name) else { return }
+        let valueStart = self.appendValue(value)
         self.lines.append(
             FieldLine(
                 nameStart: nameStart, nameCount: Int32(name.utf8.count),
@@ -66,7 +73,7 @@ public struct HeaderFields: Sendable {
 
     /// Gives the field at `index` a new value, keeping its name and place.
     mutating func setValue(_ value: String, at index: Int) {
-        let start = self.append(value)
+        let start = self.appendValue(value)
         self.lines[index].valueStart = start
         self.lines[index].valueCount = Int32(value.utf8.count)
     }
@@ -133,14 +140,34 @@ public struct HeaderFields: Sendable {
         self.storage.withUnsafeBytes { self.lines[index].value(in: $0) }
     }
 
-    /// Appends `text`'s bytes to the storage and says where they start.
-    private mutating func append(_ text: String) -> Int32 {
-        // In place for a native String, without the copy `withUTF8` would make of it.
-        if let start = text.utf8.withContiguousStorageIfAvailable({ self.storage.append(UnsafeRawBufferPointer($0)) }) {
-            return Int32(start)
+    /// Appends `name`'s bytes to the storage and says where they start; nil, appending
+    /// nothing, when it is not a token.
+    private mutating func appendName(_ name: String) -> Int32? {
+        Self.withBytes(of: name) { bytes in
+            guard HTTPToken.isToken(bytes) else { return nil }
+            return Int32(self.storage.append(bytes))
+        }
+    }
+
+    /// Appends `value`'s bytes to the storage, each control byte but HTAB as a space, and
+    /// says where they start.
+    private mutating func appendValue(_ value: String) -> Int32 {
+        Self.withBytes(of: value) { bytes in
+            // One word-at-a-time pass in the common case; a copy only for a value to repair.
+            guard FieldValue.hasControlCharacter(bytes) else { return Int32(self.storage.append(bytes)) }
+            let legal = bytes.map { FieldValue.isControlCharacter($0) ? UInt8(ascii: " ") : $0 }
+            return Int32(legal.withUnsafeBytes { self.storage.append($0) })
+        }
+    }
+
+    /// Runs `body` over `text`'s UTF-8 bytes: in place for a native String, without the
+    /// copy `withUTF8` would make of it.
+    private static func withBytes<Result>(of text: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+            return result
         }
         var text = text
-        return Int32(text.withUTF8 { self.storage.append(UnsafeRawBufferPointer($0)) })
+        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 }
 
