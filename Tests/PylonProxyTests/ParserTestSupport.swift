@@ -143,3 +143,18 @@ extension Array where Element == UInt8 {
     /// The bytes one at a time.
     var bytewise: [[UInt8]] { self.map { [$0] } }
 }
+
+/// Runs `body` over runs of `a` one to nineteen bytes long with one byte replaced: every
+/// byte value at every position, so a check that works a word at a time meets each byte in
+/// every lane, in a short run padded to a word and in a last word that overlaps another.
+func forEveryByteAtEveryPosition(_ body: (_ bytes: [UInt8], _ byte: UInt8, _ place: String) -> Void) {
+    for length in 1...19 {
+        for position in 0..<length {
+            for byte in UInt8.min...UInt8.max {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                bytes[position] = byte
+                body(bytes, byte, "byte \(byte) at \(position) of \(length)")
+            }
+        }
+    }
+}
