@@ -37,25 +37,21 @@ final class RequestIDGenerator: Sendable {
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { buffer in
             let text = UnsafeMutableRawBufferPointer(buffer)
-            // 8-4-4-4-12 digits: the high word's first 8, dash, 4, dash, 4, dash, then the
-            // low word's first 4, dash, and its last 12.
+            // "-xxxx-xxxx" at `offset`: the eight digits of `half`, in two groups of four.
+            func putTwoGroups(of half: UInt32, at offset: Int) {
+                withUnsafeBytes(of: Self.hexDigits(half)) { digits in
+                    text[offset] = UInt8(ascii: "-")
+                    text[(offset + 1)..<(offset + 5)].copyBytes(from: digits[0..<4])
+                    text[offset + 5] = UInt8(ascii: "-")
+                    text[(offset + 6)..<(offset + 10)].copyBytes(from: digits[4..<8])
+                }
+            }
+            // 8-4-4-4-12 digits: the high word's first 8, then its last 8 as 4-4, then the
+            // low word's first 8 as 4-4, then its last 8 after the 4 before them.
             text.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: high >> 32)), toByteOffset: 0, as: UInt64.self)
-            let highLow = Self.hexDigits(UInt32(truncatingIfNeeded: high))
-            let lowHigh = Self.hexDigits(UInt32(truncatingIfNeeded: low >> 32))
-            let lowLow = Self.hexDigits(UInt32(truncatingIfNeeded: low))
-            withUnsafeBytes(of: highLow) { digits in
-                text[8] = UInt8(ascii: "-")
-                text[9..<13].copyBytes(from: digits[0..<4])
-                text[13] = UInt8(ascii: "-")
-                text[14..<18].copyBytes(from: digits[4..<8])
-            }
-            withUnsafeBytes(of: lowHigh) { digits in
-                text[18] = UInt8(ascii: "-")
-                text[19..<23].copyBytes(from: digits[0..<4])
-                text[23] = UInt8(ascii: "-")
-                text[24..<28].copyBytes(from: digits[4..<8])
-            }
-            text.storeBytes(of: lowLow, toByteOffset: 28, as: UInt64.self)
+            putTwoGroups(of: UInt32(truncatingIfNeeded: high), at: 8)
+            putTwoGroups(of: UInt32(truncatingIfNeeded: low >> 32), at: 18)
+            text.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low)), toByteOffset: 28, as: UInt64.self)
             return 36
         }
     }
