@@ -55,6 +55,17 @@ final class HopByHopHeadersTests: XCTestCase {
         XCTAssertEqual(remaining, ["X-D: 4"])
     }
 
+    func testNamesThatDifferOnlyInACaseBitOutsideLettersAreNotTheSameOption() {
+        // `^` (0x5E) and `~` (0x7E) are both token bytes and differ only in 0x20.
+        XCTAssertEqual(self.removing([("Connection", "a~b"), ("A~B", "1"), ("a^b", "2")]), ["a^b: 2"])
+        let nominated: [Substring] = ["x^y"]
+        Array("X^Y".utf8).withUnsafeBytes { XCTAssertTrue(HopByHopHeaders.isNominated(utf8: $0, in: nominated)) }
+        for name in ["x~y", "X~Y"] {
+            XCTAssertFalse(HopByHopHeaders.isNominated(name, in: nominated), name)
+            Array(name.utf8).withUnsafeBytes { XCTAssertFalse(HopByHopHeaders.isNominated(utf8: $0, in: nominated), name) }
+        }
+    }
+
     func testRepeatedNamedFieldsAreAllRemoved() {
         let remaining = self.removing([("Connection", "X-A"), ("X-A", "1"), ("X-B", "2"), ("x-a", "3")])
         XCTAssertEqual(remaining, ["X-B: 2"])

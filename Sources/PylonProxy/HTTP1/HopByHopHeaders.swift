@@ -56,12 +56,12 @@ public enum HopByHopHeaders {
     static func isNominated(utf8 name: UnsafeRawBufferPointer, in nominated: [Substring]) -> Bool {
         !nominated.isEmpty
             && nominated.contains { option in
-                option.utf8.count == name.count && option.utf8.elementsEqual(name, by: { $0 | 0x20 == $1 | 0x20 })
+                option.utf8.count == name.count && option.utf8.elementsEqual(name, by: FieldName.sameIgnoringCase)
             }
     }
 
     private static func equalIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8, by: { $0 | 0x20 == $1 | 0x20 })
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8, by: FieldName.sameIgnoringCase)
     }
 
     /// Whether `name` is one of `standard`, ignoring case, without allocating.

@@ -14,6 +14,13 @@ enum FieldName {
         }
         return true
     }
+
+    /// Whether two bytes of two tokens are equal ignoring ASCII case. Only letters fold:
+    /// `^` and `~` also differ in nothing but 0x20, and are different names.
+    @inline(__always)
+    static func sameIgnoringCase(_ a: UInt8, _ b: UInt8) -> Bool {
+        a == b || (a | 0x20 == b | 0x20 && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20))
+    }
 }
 
 extension String {

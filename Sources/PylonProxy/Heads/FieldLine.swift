@@ -33,11 +33,8 @@ struct FieldLine: Sendable, Equatable {
     func hasName(_ name: UnsafeRawBufferPointer, in storage: UnsafeRawBufferPointer) -> Bool {
         guard Int(self.nameCount) == name.count else { return false }
         let own = self.nameBytes(in: storage)
-        for index in 0..<name.count {
-            let a = own[index]
-            let b = name[index]
-            if a == b { continue }
-            guard a | 0x20 == b | 0x20, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20) else { return false }
+        for index in 0..<name.count where !FieldName.sameIgnoringCase(own[index], name[index]) {
+            return false
         }
         return true
     }
