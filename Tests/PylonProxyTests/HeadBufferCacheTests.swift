@@ -27,6 +27,27 @@ final class HeadBufferCacheTests: XCTestCase {
         XCTAssertEqual(Self.baseAddress(of: second), address, "the same memory, no new allocation")
     }
 
+    func testTheOldestBufferGivenBackIsHandedOutFirst() {
+        // Two heads of one tick, each given back while its channel still holds it (the
+        // flushes wait for the tick's end); then the first one's channel writes it and
+        // lets go, and the second's has not yet.
+        let cache = HeadBufferCache()
+        var first: ByteBuffer? = cache.buffer(capacity: 64, allocator: self.allocator)
+        var second = cache.buffer(capacity: 64, allocator: self.allocator)
+        first!.writeString("GET /1 HTTP/1.1\r\n\r\n")
+        second.writeString("GET /2 HTTP/1.1\r\n\r\n")
+        let address = Self.baseAddress(of: first!)
+        cache.recycle(first!)
+        cache.recycle(second)
+        first = nil
+
+        XCTAssertEqual(
+            Self.baseAddress(of: cache.buffer(capacity: 64, allocator: self.allocator)), address,
+            "the buffer given back first and let go, reused, not the one a channel still holds"
+        )
+        XCTAssertEqual(second.getString(at: 0, length: second.readableBytes), "GET /2 HTTP/1.1\r\n\r\n")
+    }
+
     func testABufferStillHeldKeepsItsBytesWhenTheCacheHandsItOut() {
         let cache = HeadBufferCache()
         var pending = cache.buffer(capacity: 64, allocator: self.allocator)
