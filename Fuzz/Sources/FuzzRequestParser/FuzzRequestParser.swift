@@ -17,7 +17,7 @@ import PylonProxy
 /// What a whole parse produced, independent of how the bytes were split.
 struct Outcome: Equatable, CustomStringConvertible {
     struct Message: Equatable {
-        var head: HTTPRequestHead
+        var head: RequestHead
         /// `HTTPHeaders` equality ignores order; the order is part of what must not change.
         var headerLines: [String]
         var framing: RequestFraming
