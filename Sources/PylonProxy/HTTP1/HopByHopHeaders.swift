@@ -49,19 +49,12 @@ public enum HopByHopHeaders {
 
     /// Whether `name` is one of the `nominated` options, ignoring case.
     static func isNominated(_ name: String, in nominated: [Substring]) -> Bool {
-        !nominated.isEmpty && nominated.contains(where: { Self.equalIgnoringCase($0, name) })
+        !nominated.isEmpty && nominated.contains(where: { FieldName.equalIgnoringCase($0.utf8, name.utf8) })
     }
 
     /// Whether the field name in `name` is one of the `nominated` options, ignoring case.
     static func isNominated(utf8 name: UnsafeRawBufferPointer, in nominated: [Substring]) -> Bool {
-        !nominated.isEmpty
-            && nominated.contains { option in
-                option.utf8.count == name.count && option.utf8.elementsEqual(name, by: FieldName.sameIgnoringCase)
-            }
-    }
-
-    private static func equalIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8, by: FieldName.sameIgnoringCase)
+        !nominated.isEmpty && nominated.contains { FieldName.equalIgnoringCase($0.utf8, name) }
     }
 
     /// Whether `name` is one of `standard`, ignoring case, without allocating.

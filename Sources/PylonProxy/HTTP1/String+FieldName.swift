@@ -15,6 +15,12 @@ enum FieldName {
         return true
     }
 
+    /// Whether two tokens (field names, Connection options) are equal ignoring ASCII case.
+    @inline(__always)
+    static func equalIgnoringCase(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        a.count == b.count && a.elementsEqual(b, by: Self.sameIgnoringCase)
+    }
+
     /// Whether two bytes of two tokens are equal ignoring ASCII case. Only letters fold:
     /// `^` and `~` also differ in nothing but 0x20, and are different names.
     @inline(__always)

@@ -26,17 +26,12 @@ struct FieldLine: Sendable, Equatable {
         String(decoding: self.valueBytes(in: storage), as: UTF8.self)
     }
 
-    /// Whether this field's name is `name`, ignoring ASCII case. Folding with 0x20 is exact
-    /// for letters; for a byte that is not a letter it also equates pairs such as `@` and
-    /// `` ` ``, so those bytes are compared as they are.
+    /// Whether this field's name is `name`, ignoring ASCII case (letters fold, nothing else
+    /// does: see `FieldName.sameIgnoringCase`). The lengths are compared before the bytes
+    /// are reached, since most names looked for differ in length from most fields.
     @inline(__always)
     func hasName(_ name: UnsafeRawBufferPointer, in storage: UnsafeRawBufferPointer) -> Bool {
-        guard Int(self.nameCount) == name.count else { return false }
-        let own = self.nameBytes(in: storage)
-        for index in 0..<name.count where !FieldName.sameIgnoringCase(own[index], name[index]) {
-            return false
-        }
-        return true
+        Int(self.nameCount) == name.count && FieldName.equalIgnoringCase(self.nameBytes(in: storage), name)
     }
 
     /// Whether this field's name is `lowercase` (lowercase letters and `-`), ignoring case.
