@@ -1,5 +1,4 @@
 import NIOCore
-import NIOEmbedded
 import NIOHTTP1
 import XCTest
 
@@ -10,19 +9,6 @@ import XCTest
 final class HeaderFieldsTests: XCTestCase {
     private func lines(_ fields: HeaderFields) -> [String] {
         fields.map { "\($0.name): \($0.value)" }
-    }
-
-    /// The session of a request from 127.0.0.1 on a plain-HTTP listener, and the head
-    /// Pylon makes of it for an HTTP/1.1 upstream, with the default forwarding fields.
-    private func upstreamHead(_ head: RequestHead, _ framing: RequestFraming) -> (ProxySession, RequestHead) {
-        let session = ProxySession(
-            request: head, clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil,
-            localAddress: nil, listenerName: "http", scheme: "http", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
-        )
-        let upstream = UpstreamRequestHead.make(
-            for: session, framing: framing, forwarding: ProxyServerConfiguration.Forwarding(), upstreamVersion: .http1_1
-        )
-        return (session, upstream)
     }
 
     /// The bytes the upstream writer sends for `head`.
@@ -132,7 +118,7 @@ final class HeaderFieldsTests: XCTestCase {
         guard case .head(let head, let framing) = try parser.next(&request) else { return XCTFail("no head") }
         XCTAssertEqual(head.headers.first(name: "x-name"), "caf\u{FFFD}", "Strings are repaired when asked for")
 
-        let written = self.written(self.upstreamHead(head, framing).1)
+        let written = self.written(upstreamHead(for: head, framing: framing).head)
         XCTAssertNotNil(
             written.firstRange(of: Array("X-Name: caf".utf8) + [0xE9, 0x0D, 0x0A]),
             String(decoding: written, as: UTF8.self).debugDescription
@@ -150,7 +136,7 @@ final class HeaderFieldsTests: XCTestCase {
         // On the wire: a filter's value with CRLF in it stays one line of the upstream head.
         var (head, framing) = try parseHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         head.headers.replaceOrAdd(name: "X-Note", value: "a\r\nX-Injected: yes")
-        let written = String(decoding: self.written(self.upstreamHead(head, framing).1), as: UTF8.self)
+        let written = String(decoding: self.written(upstreamHead(for: head, framing: framing).head), as: UTF8.self)
         XCTAssertTrue(written.contains("\r\nX-Note: a  X-Injected: yes\r\n"), written.debugDescription)
         XCTAssertFalse(written.contains("\r\nX-Injected"), written.debugDescription)
     }
@@ -174,7 +160,7 @@ final class HeaderFieldsTests: XCTestCase {
 
     func testTheUpstreamHeadSharesNoEditWithTheClientsRequest() throws {
         let (head, framing) = try parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-hop\r\nX-Hop: 1\r\nAccept: */*\r\n\r\n")
-        let (session, made) = self.upstreamHead(head, framing)
+        let (session, made) = upstreamHead(for: head, framing: framing)
         var upstream = made
         upstream.headers.replaceOrAdd(name: "Host", value: "backend")
         XCTAssertEqual(

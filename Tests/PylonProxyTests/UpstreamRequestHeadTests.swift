@@ -1,4 +1,3 @@
-import NIOEmbedded
 import NIOHTTP1
 import XCTest
 
@@ -10,16 +9,8 @@ final class UpstreamRequestHeadTests: XCTestCase {
     private func upstreamHead(
         version: HTTPVersion, _ fields: [(String, String)], upstreamVersion: UpstreamHTTPVersion
     ) -> RequestHead {
-        let session = ProxySession(
-            request: RequestHead(version: version, method: .GET, uri: "/", headers: HeaderFields(fields)),
-            clientAddress: nil, clientIP: "127.0.0.1", proxyProtocolSource: nil, proxyProtocolSourceIP: nil, localAddress: nil,
-            listenerName: "https", scheme: "https", eventLoop: EmbeddedEventLoop(), requestIndexOnConnection: 0
-        )
-        var forwarding = ProxyServerConfiguration.Forwarding()
-        forwarding.xForwardedFor = false
-        forwarding.xForwardedProto = false
-        forwarding.via = false
-        return UpstreamRequestHead.make(for: session, framing: .none, forwarding: forwarding, upstreamVersion: upstreamVersion)
+        let request = RequestHead(version: version, method: .GET, uri: "/", headers: HeaderFields(fields))
+        return PylonProxyTests.upstreamHead(for: request, framing: .none, forwarding: .noneAdded, upstreamVersion: upstreamVersion).head
     }
 
     private func fieldLines(_ head: RequestHead) -> [String] {

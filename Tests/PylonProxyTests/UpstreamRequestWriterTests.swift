@@ -1,5 +1,4 @@
 import NIOCore
-import NIOEmbedded
 import NIOHTTP1
 import XCTest
 
@@ -10,29 +9,11 @@ import XCTest
 final class UpstreamRequestWriterTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
 
-    /// The whole request `writer` produces for `head`, `pieces` and `trailers`.
+    /// The whole request `writer` produces for `head`, text `pieces` and `trailers`.
     private func write(
         _ head: RequestHead, pieces: [String], trailers: HTTPHeaders?, writer: inout UpstreamRequestWriter
     ) -> ByteBuffer {
-        var bytes = writer.writeHead(head, allocator: self.allocator)
-        for piece in pieces {
-            if var prefix = writer.bodyPrefix(length: piece.utf8.count, allocator: self.allocator) { bytes.writeBuffer(&prefix) }
-            bytes.writeString(piece)
-            if var suffix = writer.bodySuffix { bytes.writeBuffer(&suffix) }
-        }
-        if var last = writer.end(trailers: trailers, allocator: self.allocator) { bytes.writeBuffer(&last) }
-        return bytes
-    }
-
-    /// Every part NIO's server decoder reads from `bytes`.
-    private func decoded(_ bytes: ByteBuffer) throws -> [HTTPServerRequestPart] {
-        let channel = EmbeddedChannel()
-        defer { _ = try? channel.finish() }
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
-        try channel.writeInbound(bytes)
-        var parts: [HTTPServerRequestPart] = []
-        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
-        return parts
+        writeUpstreamRequest(head, pieces: pieces.map { Array($0.utf8) }, trailers: trailers, writer: &writer)
     }
 
     func testChunkedRequestEndsWithItsTrailersInTheLastChunk() throws {
@@ -46,7 +27,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
             String(buffer: bytes).hasSuffix("\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\nx-count: 2\r\n\r\n"),
             String(buffer: bytes)
         )
-        let parts = try self.decoded(bytes)
+        let parts = try decodedByNIO(bytes)
         XCTAssertEqual(parts.count, 4, "\(parts)")
         guard case .end(let received?) = parts.last else { return XCTFail("no trailers: \(parts)") }
         XCTAssertEqual(received.map { "\($0.name): \($0.value)" }, ["X-Checksum: abc", "x-count: 2"])
@@ -95,7 +76,7 @@ final class UpstreamRequestWriterTests: XCTestCase {
         var writer = UpstreamRequestWriter()
         let bytes = self.write(head, pieces: ["abc"], trailers: nil, writer: &writer)
         XCTAssertTrue(writer.isChunked)
-        let parts = try self.decoded(bytes)
+        let parts = try decodedByNIO(bytes)
         guard case .head(let received) = parts.first else { return XCTFail("no head: \(parts)") }
         XCTAssertEqual(received.uri, head.uri)
         XCTAssertEqual(received.headers.map { "\($0.name): \($0.value)" }, head.headers.map { "\($0.name): \($0.value)" })
