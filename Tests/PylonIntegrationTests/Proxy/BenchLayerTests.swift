@@ -23,6 +23,19 @@ final class BenchLayerTests: IntegrationTestCase {
         XCTAssertEqual(backend.acceptedConnections, 1, "the probe and three requests, one pooled upstream connection")
     }
 
+    func testBareCoreProxyAddsNoForwardingFieldsAndNoVia() throws {
+        let backend = try startBackend()
+        let port = try startLayer("core-proxy", inFrontOf: backend, arguments: ["bare"])
+
+        let result = try Curl.run("http://127.0.0.1:\(port)/echo", headers: [("X-Forwarded-For", "192.0.2.7")])
+        XCTAssertEqual(result.status, 200, "\(result)")
+        XCTAssertEqual(result.header(named: "Via"), nil, "\(result)")
+        let forwarded = try XCTUnwrap(backend.receivedRequests.last)
+        XCTAssertEqual(forwarded.headers["X-Forwarded-For"], ["192.0.2.7"], "passed on as it came")
+        XCTAssertEqual(forwarded.headers["X-Forwarded-Proto"], [])
+        XCTAssertEqual(forwarded.headers["Via"], [])
+    }
+
     func testNIORelayPassesTheRequestBytesUnchanged() throws {
         let backend = try startBackend()
         let port = try startLayer("nio-relay", inFrontOf: backend)
@@ -34,12 +47,13 @@ final class BenchLayerTests: IntegrationTestCase {
         XCTAssertEqual(relayed.headers["Via"], [], "no HTTP work: nothing added")
     }
 
-    /// Starts the layer binary next to pylon on a free port in front of `backend`, and
-    /// waits until it answers; the probe requests reach the backend too.
-    private func startLayer(_ name: String, inFrontOf backend: TestBackend) throws -> Int {
+    /// Starts the layer binary next to pylon on a free port in front of `backend`, with
+    /// `arguments` after the two ports, and waits until it answers; the probe requests
+    /// reach the backend too.
+    private func startLayer(_ name: String, inFrontOf backend: TestBackend, arguments: [String] = []) throws -> Int {
         let binary = try PylonBinary.sibling(name)
         let port = try freePort()
-        let process = try startProcess(executable: binary, arguments: [String(port), String(backend.port)])
+        let process = try startProcess(executable: binary, arguments: [String(port), String(backend.port)] + arguments)
         let answered = waitUntil(timeout: 10) {
             (try? Curl.run("http://127.0.0.1:\(port)/", maxTime: 1).status) == 200
         }
