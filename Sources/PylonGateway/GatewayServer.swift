@@ -15,7 +15,7 @@ public final class GatewayServer: Sendable {
     private let metricsServer: ProxyServer<MetricsEndpoint>?
     /// Serves the `redirect_to_https` listeners, if any.
     private let redirectServer: ProxyServer<HTTPSRedirect>?
-    private let accessLogWriter: AccessLogWriter?
+    private let accessLogWriter: BackgroundOutputWriter?
     private let healthChecker: HealthChecker?
     private let goneWorkerSweep: GoneWorkerSweep
     private let logger: Logger
@@ -34,7 +34,7 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         let metrics = GatewayMetrics(sharedMemory: sharedMemory)
         self.metrics = metrics
-        let writer = config.accessLog.enabled ? AccessLogWriter() : nil
+        let writer = config.accessLog.enabled ? BackgroundOutputWriter() : nil
         self.accessLogWriter = writer
         let accessLog = writer.map { AccessLog(format: config.accessLog.format, writer: $0) }
         let gateway = try Gateway(

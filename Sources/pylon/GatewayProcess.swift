@@ -77,11 +77,16 @@ final class SignalStream {
 }
 
 enum LoggingBootstrap {
-    /// Log lines go to stderr (stdout carries the access log), at PYLON_LOG_LEVEL or info.
+    /// The diagnostic log's writer: stderr, so that stdout carries only the access log.
+    static let standardError = BackgroundOutputWriter(fileDescriptor: 2)
+
+    /// Log lines go to stderr (see `DiagnosticLogOutput`), at PYLON_LOG_LEVEL or info.
     static func once() {
         let level = getenv("PYLON_LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0)) } ?? .info
+        let output = DiagnosticLogOutput(writer: Self.standardError)
+        atexit { LoggingBootstrap.standardError.flush() }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StreamLogHandler(label: label, stream: output, metadataProvider: LoggingSystem.metadataProvider)
             handler.logLevel = level
             return handler
         }

@@ -7,9 +7,9 @@ import Glibc
 /// Formats one line per request (logfmt or JSON) and hands it to the writer thread.
 public struct AccessLog: Sendable {
     let format: AccessLogFormat
-    let writer: AccessLogWriter
+    let writer: BackgroundOutputWriter
 
-    public init(format: AccessLogFormat, writer: AccessLogWriter) {
+    public init(format: AccessLogFormat, writer: BackgroundOutputWriter) {
         self.format = format
         self.writer = writer
     }

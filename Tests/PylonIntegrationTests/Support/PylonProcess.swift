@@ -49,7 +49,17 @@ final class PylonProcess: Sendable, CustomStringConvertible {
     /// Waits until stdout or stderr contains `text`. Throws (with the log tail) on timeout or
     /// if the process exits without having logged it.
     func waitForLog(containing text: String, timeout: Double = 10) throws {
-        func logged() -> Bool { stderrText().contains(text) || stdoutText().contains(text) }
+        try self.waitUntilLogged(text, timeout: timeout) { stderrText().contains(text) || stdoutText().contains(text) }
+    }
+
+    /// Waits until the diagnostic log (stderr) contains `text`, as `waitForLog` does. A worker
+    /// writes the lines its event loops log from a thread of its own, so a line can reach
+    /// stderr a little after the response it was logged for.
+    func waitForDiagnostic(containing text: String, timeout: Double = 10) throws {
+        try self.waitUntilLogged(text, timeout: timeout) { stderrText().contains(text) }
+    }
+
+    private func waitUntilLogged(_ text: String, timeout: Double, _ logged: () -> Bool) throws {
         var exitedEarly = false
         // Stop polling as soon as the process is gone: its logs can no longer change.
         waitUntil(timeout: timeout, pollInterval: 0.02) {
