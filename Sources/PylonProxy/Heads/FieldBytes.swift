@@ -36,16 +36,23 @@ struct FieldBytes: @unchecked Sendable {
     /// says at which offset they start.
     @discardableResult
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> Int {
+        self.append(bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Appends `first` and right after it `second` (a field's name and value), with one
+    /// uniqueness and capacity check, and says at which offset `first` starts. Neither may
+    /// point into this storage.
+    mutating func append(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Int {
         let (start, capacity) =
             self.buffer?.withUnsafeMutablePointerToHeader { ($0.pointee.count, $0.pointee.capacity) } ?? (0, 0)
-        let end = start + bytes.count
+        let end = start + first.count + second.count
         if end > capacity || !isKnownUniquelyReferenced(&self.buffer) {
             self.buffer = self.buffer.withUnsafeBytes { Self.makeBuffer(capacity: max(end, 2 * capacity, 64), copying: $0) }
         }
         self.buffer!.withUnsafeMutablePointers { header, elements in
-            if let source = bytes.baseAddress {
-                UnsafeMutableRawPointer(elements + start).copyMemory(from: source, byteCount: bytes.count)
-            }
+            let target = UnsafeMutableRawPointer(elements + start)
+            if let source = first.baseAddress { target.copyMemory(from: source, byteCount: first.count) }
+            if let source = second.baseAddress { (target + first.count).copyMemory(from: source, byteCount: second.count) }
             header.pointee.count = end
         }
         return start

@@ -50,14 +50,22 @@ public struct HeaderFields: Sendable {
     /// Appends a field line, after every other; names are not merged. A name that is not a
     /// token adds nothing, and a value's control bytes become spaces (see above).
     public mutating func add(name: String, value: String) {
-        guard let nameStart = self.appendName(name) else { return }
-        let valueStart = self.appendValue(value)
-        self.lines.append(
-            FieldLine(
-                nameStart: nameStart, nameCount: Int32(name.utf8.count),
-                valueStart: valueStart, valueCount: Int32(value.utf8.count)
-            )
-        )
+        // Name and value go into the storage together: one uniqueness and capacity check.
+        Self.withBytes(of: name) { name in
+            guard HTTPToken.isToken(name) else { return }
+            Self.withBytes(of: value) { value in
+                let start =
+                    FieldValue.hasControlCharacter(value)
+                    ? Self.legalized(value).withUnsafeBytes { self.storage.append(name, $0) }
+                    : self.storage.append(name, value)
+                self.lines.append(
+                    FieldLine(
+                        nameStart: Int32(start), nameCount: Int32(name.count),
+                        valueStart: Int32(start + name.count), valueCount: Int32(value.count)
+                    )
+                )
+            }
+        }
     }
 
     /// Appends every pair of `fields`, in order.
@@ -140,24 +148,19 @@ public struct HeaderFields: Sendable {
         self.storage.withUnsafeBytes { self.lines[index].value(in: $0) }
     }
 
-    /// Appends `name`'s bytes to the storage and says where they start; nil, appending
-    /// nothing, when it is not a token.
-    private mutating func appendName(_ name: String) -> Int32? {
-        Self.withBytes(of: name) { bytes in
-            guard HTTPToken.isToken(bytes) else { return nil }
-            return Int32(self.storage.append(bytes))
-        }
-    }
-
     /// Appends `value`'s bytes to the storage, each control byte but HTAB as a space, and
     /// says where they start.
     private mutating func appendValue(_ value: String) -> Int32 {
         Self.withBytes(of: value) { bytes in
             // One word-at-a-time pass in the common case; a copy only for a value to repair.
             guard FieldValue.hasControlCharacter(bytes) else { return Int32(self.storage.append(bytes)) }
-            let legal = bytes.map { FieldValue.isControlCharacter($0) ? UInt8(ascii: " ") : $0 }
-            return Int32(legal.withUnsafeBytes { self.storage.append($0) })
+            return Int32(Self.legalized(bytes).withUnsafeBytes { self.storage.append($0) })
         }
+    }
+
+    /// `value` with each control byte but HTAB made a space.
+    private static func legalized(_ value: UnsafeRawBufferPointer) -> [UInt8] {
+        value.map { FieldValue.isControlCharacter($0) ? UInt8(ascii: " ") : $0 }
     }
 
     /// Runs `body` over `text`'s UTF-8 bytes: in place for a native String, without the
