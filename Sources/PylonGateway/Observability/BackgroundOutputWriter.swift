@@ -43,29 +43,27 @@ public final class BackgroundOutputWriter: Sendable {
 
     /// Queues one line (a newline is appended).
     public func write(line: String) {
-        let first = self.pending.withLockedValue { pending -> Bool in
-            guard pending.bytes.count + line.utf8.count < self.maxPendingBytes else {
-                pending.dropped += 1
-                return false
-            }
-            defer {
-                pending.bytes.append(contentsOf: line.utf8)
-                pending.bytes.append(UInt8(ascii: "\n"))
-            }
-            return pending.bytes.isEmpty
-        }
-        if first { self.wakeThread() }
+        self.enqueue(line, newline: true)
     }
 
     /// Queues `text` as it is.
     public func write(text: String) {
+        self.enqueue(text, newline: false)
+    }
+
+    /// Queues `text`, and a newline after it if asked; drops and counts it instead when
+    /// it would take the queue past `maxPendingBytes`.
+    private func enqueue(_ text: String, newline: Bool) {
+        let size = text.utf8.count + (newline ? 1 : 0)
         let first = self.pending.withLockedValue { pending -> Bool in
-            guard pending.bytes.count + text.utf8.count <= self.maxPendingBytes else {
+            guard pending.bytes.count + size <= self.maxPendingBytes else {
                 pending.dropped += 1
                 return false
             }
-            defer { pending.bytes.append(contentsOf: text.utf8) }
-            return pending.bytes.isEmpty
+            let first = pending.bytes.isEmpty
+            pending.bytes.append(contentsOf: text.utf8)
+            if newline { pending.bytes.append(UInt8(ascii: "\n")) }
+            return first
         }
         if first { self.wakeThread() }
     }
