@@ -54,10 +54,7 @@ public struct HeaderFields: Sendable {
         Self.withBytes(of: name) { name in
             guard HTTPToken.isToken(name) else { return }
             Self.withBytes(of: value) { value in
-                let start =
-                    FieldValue.hasControlCharacter(value)
-                    ? Self.legalized(value).withUnsafeBytes { self.storage.append(name, $0) }
-                    : self.storage.append(name, value)
+                let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
                 self.lines.append(
                     FieldLine(
                         nameStart: Int32(start), nameCount: Int32(name.count),
@@ -152,15 +149,19 @@ public struct HeaderFields: Sendable {
     /// says where they start.
     private mutating func appendValue(_ value: String) -> Int32 {
         Self.withBytes(of: value) { bytes in
-            // One word-at-a-time pass in the common case; a copy only for a value to repair.
-            guard FieldValue.hasControlCharacter(bytes) else { return Int32(self.storage.append(bytes)) }
-            return Int32(Self.legalized(bytes).withUnsafeBytes { self.storage.append($0) })
+            Int32(Self.withLegalBytes(of: bytes) { self.storage.append($0) })
         }
     }
 
-    /// `value` with each control byte but HTAB made a space.
-    private static func legalized(_ value: UnsafeRawBufferPointer) -> [UInt8] {
-        value.map { FieldValue.isControlCharacter($0) ? UInt8(ascii: " ") : $0 }
+    /// Runs `body` over `value`'s bytes with each control byte but HTAB made a space: the
+    /// bytes themselves after one word-at-a-time pass in the common case, a repaired copy
+    /// only for a value that needs it. The count is the same either way.
+    private static func withLegalBytes<Result>(
+        of value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        guard FieldValue.hasControlCharacter(value) else { return body(value) }
+        let legal = value.map { FieldValue.isControlCharacter($0) ? UInt8(ascii: " ") : $0 }
+        return legal.withUnsafeBytes(body)
     }
 
     /// Runs `body` over `text`'s UTF-8 bytes: in place for a native String, without the
