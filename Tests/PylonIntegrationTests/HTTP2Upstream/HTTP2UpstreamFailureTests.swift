@@ -35,7 +35,7 @@ final class HTTP2UpstreamFailureTests: HTTP2UpstreamTestCase {
         XCTAssertEqual(h1.status, 502, "\(h1)")
         let h2 = try h2Request(gateway, "/die")
         XCTAssertTrue(h2.statusLine.hasPrefix("HTTP/2 502"), "\(h2)")
-        XCTAssertTrue(gateway.process.stderrText().contains("upstream failed"), gateway.process.logTail())
+        try gateway.process.waitForDiagnostic(containing: "upstream failed")
 
         // The next request gets a new connection.
         XCTAssertEqual(try h1Request(gateway, "/hello").status, 200)

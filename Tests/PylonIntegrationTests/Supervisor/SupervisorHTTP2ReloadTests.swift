@@ -58,6 +58,6 @@ final class SupervisorHTTP2ReloadTests: SupervisorTestCase {
         XCTAssertGreaterThan(succeeded, 2000)
         // Every request that reached a worker was answered in full, and nio-http2 refused none.
         XCTAssertEqual(backend.receivedRequests.count, succeeded)
-        XCTAssertFalse(process.stderrText().contains("HTTP/2 stream error"), process.logTail())
+        XCTAssertFalse(process.settledStderrText().contains("HTTP/2 stream error"), process.logTail())
     }
 }

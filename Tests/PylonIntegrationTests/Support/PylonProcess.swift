@@ -46,6 +46,14 @@ final class PylonProcess: Sendable, CustomStringConvertible {
     func stdoutText() -> String { Self.read(stdoutPath) }
     func stderrText() -> String { Self.read(stderrPath) }
 
+    /// stderr once every line a worker had queued by now has been written. For checks that
+    /// a line was *not* logged: a worker writes its event loops' lines from a thread of its
+    /// own, in batches at most 20 ms apart, so reading at once could miss one just logged.
+    func settledStderrText() -> String {
+        Thread.sleep(forTimeInterval: 0.2)
+        return stderrText()
+    }
+
     /// Waits until stdout or stderr contains `text`. Throws (with the log tail) on timeout or
     /// if the process exits without having logged it.
     func waitForLog(containing text: String, timeout: Double = 10) throws {

@@ -219,7 +219,7 @@ final class HTTP2DownstreamTests: TLSTestCase {
         // reached h2load, no access-log line records an error, and nio-http2 refused none.
         XCTAssertEqual(backend.receivedRequests.count, result.succeeded, "\(result)")
         XCTAssertFalse(gateway.process.stdoutText().contains("error="), gateway.process.logTail())
-        XCTAssertFalse(gateway.process.stderrText().contains("HTTP/2 stream error"), gateway.process.logTail())
+        XCTAssertFalse(gateway.process.settledStderrText().contains("HTTP/2 stream error"), gateway.process.logTail())
     }
 
     /// Offers only h2, then sends an HTTP/1.1 request instead of the connection preface, and

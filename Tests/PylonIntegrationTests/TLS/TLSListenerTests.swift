@@ -103,8 +103,8 @@ final class TLSListenerTests: TLSTestCase {
         socket.close()
         XCTAssertEqual(ending, .endOfFile, "closed with a FIN, not a reset or left open; got \(bytes)")
         XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("HTTP/1.1 200"))
-        try gateway.process.waitForLog(containing: "plain HTTP")
-        XCTAssertTrue(gateway.process.stderrText().contains("TLS handshake failed"), gateway.process.logTail())
+        try gateway.process.waitForDiagnostic(containing: "TLS handshake failed")
+        XCTAssertTrue(gateway.process.stderrText().contains("plain HTTP"), gateway.process.logTail())
         XCTAssertEqual(try gateway.request(host: "a.test").status, 200)
         XCTAssertTrue(backend.receivedRequests.allSatisfy { $0.uri == "/" } && backend.receivedRequests.count == 1)
     }

@@ -93,7 +93,8 @@ final class UpstreamTLSTests: TLSTestCase {
         let result = try gateway.request("/")
         XCTAssertEqual(result.status, 502, "\(result)")
         XCTAssertTrue(backend.receivedRequests.isEmpty)
-        try gateway.process.waitForLog(containing: "CERTIFICATE_VERIFY_FAILED")
+        // The access log names the failure too; the diagnostic line is the one that says why.
+        try gateway.process.waitForDiagnostic(containing: "CERTIFICATE_VERIFY_FAILED")
         XCTAssertTrue(gateway.process.stderrText().contains("refused"), gateway.process.logTail())
     }
 
