@@ -152,6 +152,14 @@ final class HeaderFieldsTests: XCTestCase {
         XCTAssertEqual(fields.storage.count, 2, "nothing of a refused field is stored")
     }
 
+    func testAFieldTheFrameworkNamesItselfStillHasItsValueMadeLegal() {
+        var fields: HeaderFields = ["Via": "1.0 a"]
+        fields.add(literalName: "Via", value: "1.1 b\r\nX-Injected: yes")
+        XCTAssertEqual(fields["via"], ["1.0 a", "1.1 b  X-Injected: yes"])
+        XCTAssertTrue(fields.contains(literalName: "VIA"), "literal names are looked up ignoring case too")
+        XCTAssertFalse(fields.contains(literalName: "X-Injected"))
+    }
+
     func testANewValueForAFieldHasItsControlBytesMadeSpaces() {
         var fields: HeaderFields = ["Cookie": "a=1"]
         fields.setValue("a=1\r\nX-Injected: yes", at: 0)

@@ -50,18 +50,33 @@ public struct HeaderFields: Sendable {
     /// Appends a field line, after every other; names are not merged. A name that is not a
     /// token adds nothing, and a value's control bytes become spaces (see above).
     public mutating func add(name: String, value: String) {
-        // Name and value go into the storage together: one uniqueness and capacity check.
         Self.withBytes(of: name) { name in
             guard HTTPToken.isToken(name) else { return }
-            Self.withBytes(of: value) { value in
-                let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
-                self.lines.append(
-                    FieldLine(
-                        nameStart: Int32(start), nameCount: Int32(name.count),
-                        valueStart: Int32(start + name.count), valueCount: Int32(value.count)
-                    )
+            self.append(name: name, value: value)
+        }
+    }
+
+    /// Appends a field whose name Pylon spells itself, a literal token: `add(name:value:)`
+    /// without checking the name, for the fields the framework adds to every exchange.
+    mutating func add(literalName name: StaticString, value: String) {
+        name.withUTF8Buffer { name in
+            let name = UnsafeRawBufferPointer(name)
+            assert(HTTPToken.isToken(name), "a literal field name that is not a token")
+            self.append(name: name, value: value)
+        }
+    }
+
+    /// Appends a field whose name is known to be a token.
+    private mutating func append(name: UnsafeRawBufferPointer, value: String) {
+        // Name and value go into the storage together: one uniqueness and capacity check.
+        Self.withBytes(of: value) { value in
+            let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
+            self.lines.append(
+                FieldLine(
+                    nameStart: Int32(start), nameCount: Int32(name.count),
+                    valueStart: Int32(start + name.count), valueCount: Int32(value.count)
                 )
-            }
+            )
         }
     }
 
@@ -128,10 +143,17 @@ public struct HeaderFields: Sendable {
     /// The index in `lines` of the first field named `name`.
     func firstIndex(name: String) -> Int? {
         var name = name
-        return name.withUTF8 { name in
-            self.storage.withUnsafeBytes { storage in
-                self.lines.firstIndex { $0.hasName(UnsafeRawBufferPointer(name), in: storage) }
-            }
+        return name.withUTF8 { self.firstIndex(name: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether a field is named `name`, a literal.
+    func contains(literalName name: StaticString) -> Bool {
+        name.withUTF8Buffer { self.firstIndex(name: UnsafeRawBufferPointer($0)) != nil }
+    }
+
+    private func firstIndex(name: UnsafeRawBufferPointer) -> Int? {
+        self.storage.withUnsafeBytes { storage in
+            self.lines.firstIndex { $0.hasName(name, in: storage) }
         }
     }
 

@@ -82,27 +82,27 @@ package enum UpstreamRequestHead {
         // Appended after the client's fields, each list extended in order (RFC 9110 §5.3:
         // several lines form one list).
         if let forwardedForIP {
-            fields.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + forwardedForIP } ?? forwardedForIP)
+            fields.add(literalName: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + forwardedForIP } ?? forwardedForIP)
         }
         if forwarding.xForwardedProto {
-            fields.add(name: "X-Forwarded-Proto", value: session.scheme)
+            fields.add(literalName: "X-Forwarded-Proto", value: session.scheme)
         }
         if forwarding.via {
             let this = Self.viaElement(receivedWith: request.version, forwarding)
-            fields.add(name: "Via", value: via.map { $0 + ", " + this } ?? this)
+            fields.add(literalName: "Via", value: via.map { $0 + ", " + this } ?? this)
         }
         switch framing {
         case .none:
             switch request.method {
             case .POST, .PUT, .PATCH:
-                fields.add(name: "Content-Length", value: "0")
+                fields.add(literalName: "Content-Length", value: "0")
             default:
                 break
             }
         case .contentLength(let length):
-            fields.add(name: "Content-Length", value: String(length))
+            fields.add(literalName: "Content-Length", value: String(length))
         case .chunked:
-            fields.add(name: "Transfer-Encoding", value: "chunked")
+            fields.add(literalName: "Transfer-Encoding", value: "chunked")
         }
         var head = RequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: fields)
         if upstreamVersion == .http2 { HTTP2UpstreamRequestHead.adapt(&head, clientRequest: request) }
@@ -124,11 +124,12 @@ package enum UpstreamRequestHead {
 
     /// Appends `element` to a comma-separated list field, keeping every existing field
     /// line's elements in order (RFC 9110 §5.3: several lines form one list).
-    private static func appendListElement(_ element: String, to name: String, in headers: inout HeaderFields) {
-        guard headers.contains(name: name) else {
-            headers.add(name: name, value: element)
+    private static func appendListElement(_ element: String, to name: StaticString, in headers: inout HeaderFields) {
+        guard headers.contains(literalName: name) else {
+            headers.add(literalName: name, value: element)
             return
         }
+        let name = name.description
         headers.replaceOrAdd(name: name, value: (headers[name] + [element]).joined(separator: ", "))
     }
 }
