@@ -21,7 +21,7 @@ public final class Gateway: ProxyHTTP {
         var clientIP: String?
         /// The request's ID (`X-Request-Id` as a trusted sender gave it, else generated). Set
         /// in `earlyRequestFilter`.
-        var requestID: String?
+        var requestID: RequestID?
         /// The scheme a trusted proxy in front said the client used (its `X-Forwarded-Proto`),
         /// forwarded instead of the listener's. Set in `earlyRequestFilter`.
         var forwardedProto: String?

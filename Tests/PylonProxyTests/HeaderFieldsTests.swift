@@ -150,6 +150,33 @@ final class HeaderFieldsTests: XCTestCase {
         fields.insertFirst(name: "caf\u{E9}", value: "v")
         XCTAssertEqual(fields.map(\.name), ["A"])
         XCTAssertEqual(fields.storage.count, 2, "nothing of a refused field is stored")
+        var two: HeaderFields = ["A": "1", "B": "2"]
+        two.insertFirst(name: "caf\u{E9}", value: "v")
+        XCTAssertEqual(two.map(\.name), ["A", "B"], "a refused first field moves no other")
+    }
+
+    func testAHeaderFieldNameIsMadeOnlyFromAToken() {
+        for bad in ["", "Bad Name", "X-Bad:", "X-Bad\r\nX-Injected", "caf\u{E9}"] {
+            XCTAssertNil(HeaderFieldName(bad), bad.debugDescription)
+        }
+        XCTAssertEqual(HeaderFieldName("X-Request-Id")?.string, "X-Request-Id")
+        XCTAssertEqual(HeaderFieldName("x-request-id"), HeaderFieldName("X-REQUEST-ID"), "names compare ignoring case")
+    }
+
+    func testACheckedNameReplacesEveryFieldOfThatNameAndStillMakesTheValueLegal() {
+        let name = HeaderFieldName("X-Request-Id")!
+        var fields = HeaderFields([("x-request-id", "a"), ("Other", "1"), ("X-REQUEST-ID", "b")])
+        fields.replaceOrAdd(name, value: "c\r\nX-Injected: yes")
+        XCTAssertEqual(self.lines(fields), ["Other: 1", "X-Request-Id: c  X-Injected: yes"])
+        let bytes: [UInt8] = Array("d\u{7F}e".utf8)
+        bytes.withUnsafeBytes { fields.replaceOrAdd(name, value: $0) }
+        XCTAssertEqual(self.lines(fields), ["Other: 1", "X-Request-Id: d e"])
+        fields.add(name, value: "f")
+        XCTAssertEqual(fields["x-request-id"], ["d e", "f"])
+        XCTAssertTrue(fields.contains(name))
+        fields.remove(name)
+        XCTAssertFalse(fields.contains(name))
+        XCTAssertEqual(self.lines(fields), ["Other: 1"])
     }
 
     func testAFieldTheFrameworkNamesItselfStillHasItsValueMadeLegal() {

@@ -16,7 +16,7 @@ public struct AccessLog: Sendable {
 
     /// `client` is the client as the gateway trusts it (see `ClientAddressResolver`), not
     /// necessarily the TCP peer; `requestID` the request's ID, if it has one.
-    func record(session: ProxySession, record: ProxyLogRecord, route: String, client: String?, requestID: String?) {
+    func record(session: ProxySession, record: ProxyLogRecord, route: String, client: String?, requestID: RequestID?) {
         let fields: [(String, String)] = [
             ("time", Self.timestamp()),
             ("client", client ?? "-"),
@@ -27,7 +27,7 @@ public struct AccessLog: Sendable {
             ("duration_ms", Self.milliseconds(record.duration.nanoseconds)),
             ("route", route),
             ("upstream", record.peer?.name ?? "-"),
-            ("request_id", requestID ?? "-"),
+            ("request_id", requestID?.description ?? "-"),
         ] + (record.error.map { [("error", $0.message)] } ?? [])
         self.writer.write(line: self.format == .json ? Self.json(fields) : Self.logfmt(fields))
     }

@@ -12,7 +12,7 @@ import PylonProxy
 struct HTTPSRedirect: ProxyHTTP {
     struct Context: Sendable {
         /// As the gateway's `Context.requestID`.
-        var requestID: String?
+        var requestID: RequestID?
     }
 
     /// The HTTPS port to send clients to, by listener name.

@@ -52,7 +52,7 @@ public struct HeaderFields: Sendable {
     public mutating func add(name: String, value: String) {
         Self.withBytes(of: name) { name in
             guard HTTPToken.isToken(name) else { return }
-            self.append(name: name, value: value)
+            Self.withBytes(of: value) { self.append(name: name, value: $0) }
         }
     }
 
@@ -62,22 +62,20 @@ public struct HeaderFields: Sendable {
         name.withUTF8Buffer { name in
             let name = UnsafeRawBufferPointer(name)
             assert(HTTPToken.isToken(name), "a literal field name that is not a token")
-            self.append(name: name, value: value)
+            Self.withBytes(of: value) { self.append(name: name, value: $0) }
         }
     }
 
-    /// Appends a field whose name is known to be a token.
-    private mutating func append(name: UnsafeRawBufferPointer, value: String) {
+    /// Appends a field whose name is known to be a token; neither may point into the storage.
+    private mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         // Name and value go into the storage together: one uniqueness and capacity check.
-        Self.withBytes(of: value) { value in
-            let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
-            self.lines.append(
-                FieldLine(
-                    nameStart: Int32(start), nameCount: Int32(name.count),
-                    valueStart: Int32(start + name.count), valueCount: Int32(value.count)
-                )
+        let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
+        self.lines.append(
+            FieldLine(
+                nameStart: Int32(start), nameCount: Int32(name.count),
+                valueStart: Int32(start + name.count), valueCount: Int32(value.count)
             )
-        }
+        )
     }
 
     /// Appends every pair of `fields`, in order.
@@ -87,7 +85,10 @@ public struct HeaderFields: Sendable {
 
     /// Adds a field before every other.
     mutating func insertFirst(name: String, value: String) {
+        let count = self.lines.count
         self.add(name: name, value: value)
+        // A refused name added nothing, and the last line is another field.
+        guard self.lines.count > count else { return }
         self.lines.insert(self.lines.removeLast(), at: 0)
     }
 
@@ -100,12 +101,15 @@ public struct HeaderFields: Sendable {
 
     /// Removes every field named `name`.
     public mutating func remove(name: String) {
-        guard self.contains(name: name) else { return }
-        var name = name
-        name.withUTF8 { name in
-            self.storage.withUnsafeBytes { storage in
-                self.lines.removeAll { $0.hasName(UnsafeRawBufferPointer(name), in: storage) }
-            }
+        Self.withBytes(of: name) { self.remove(name: $0) }
+    }
+
+    /// Removes every field named `name`, which the storage does not hold.
+    private mutating func remove(name: UnsafeRawBufferPointer) {
+        // Most removals find nothing: look before `removeAll` makes the list unique.
+        guard self.firstIndex(name: name) != nil else { return }
+        self.storage.withUnsafeBytes { storage in
+            self.lines.removeAll { $0.hasName(name, in: storage) }
         }
     }
 
@@ -113,6 +117,37 @@ public struct HeaderFields: Sendable {
     public mutating func replaceOrAdd(name: String, value: String) {
         self.remove(name: name)
         self.add(name: name, value: value)
+    }
+
+    /// Appends a field with a name checked when it was made: `add(name:value:)` without
+    /// checking it again.
+    public mutating func add(_ name: HeaderFieldName, value: String) {
+        name.withBytes { name in Self.withBytes(of: value) { self.append(name: name, value: $0) } }
+    }
+
+    /// Removes every field named `name` and adds one with `value`, after the others.
+    public mutating func replaceOrAdd(_ name: HeaderFieldName, value: String) {
+        Self.withBytes(of: value) { self.replaceOrAdd(name, value: $0) }
+    }
+
+    /// Removes every field named `name` and adds one whose value is `value`'s bytes (its
+    /// control bytes made spaces, as `add(name:value:)` does), after the others. For values
+    /// a phase keeps as bytes, such as an ID it made: no String is needed to add them.
+    public mutating func replaceOrAdd(_ name: HeaderFieldName, value: UnsafeRawBufferPointer) {
+        name.withBytes { name in
+            self.remove(name: name)
+            self.append(name: name, value: value)
+        }
+    }
+
+    /// Removes every field named `name`.
+    public mutating func remove(_ name: HeaderFieldName) {
+        name.withBytes { self.remove(name: $0) }
+    }
+
+    /// Whether a field named `name` is present.
+    public func contains(_ name: HeaderFieldName) -> Bool {
+        name.withBytes { self.firstIndex(name: $0) != nil }
     }
 
     /// The value of the first field named `name`, if any.
@@ -124,10 +159,9 @@ public struct HeaderFields: Sendable {
     /// as it was sent (a line's comma-separated list is not split).
     public subscript(name: String) -> [String] {
         var values: [String] = []
-        var name = name
-        name.withUTF8 { name in
+        Self.withBytes(of: name) { name in
             self.storage.withUnsafeBytes { storage in
-                for line in self.lines where line.hasName(UnsafeRawBufferPointer(name), in: storage) {
+                for line in self.lines where line.hasName(name, in: storage) {
                     values.append(line.value(in: storage))
                 }
             }
@@ -142,8 +176,7 @@ public struct HeaderFields: Sendable {
 
     /// The index in `lines` of the first field named `name`.
     func firstIndex(name: String) -> Int? {
-        var name = name
-        return name.withUTF8 { self.firstIndex(name: UnsafeRawBufferPointer($0)) }
+        Self.withBytes(of: name) { self.firstIndex(name: $0) }
     }
 
     /// Whether a field is named `name`, a literal.

@@ -20,7 +20,7 @@ final class RequestIDGenerator: Sendable {
         self.key = key
     }
 
-    func next() -> String {
+    func next() -> UUIDText {
         let sequence = self.counter.loadThenWrappingIncrement(ordering: .relaxed)
         // Two one-word messages per ID, told apart by the top bit, which a counter of
         // requests never reaches.
@@ -32,11 +32,11 @@ final class RequestIDGenerator: Sendable {
 
     /// The RFC 9562 text of a version 4 (random) UUID made from 128 bits: the version
     /// nibble and the variant bits are overwritten.
-    static func uuidText(high: UInt64, low: UInt64) -> String {
+    static func uuidText(high: UInt64, low: UInt64) -> UUIDText {
         let high = (high & ~0xF000) | 0x4000
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            let text = UnsafeMutableRawBufferPointer(buffer)
+        var text = UUIDText(bytes: (0, 0, 0, 0, 0))
+        withUnsafeMutableBytes(of: &text.bytes) { text in
             // "-xxxx-xxxx" at `offset`: the eight digits of `half`, in two groups of four.
             func putTwoGroups(of half: UInt32, at offset: Int) {
                 withUnsafeBytes(of: Self.hexDigits(half)) { digits in
@@ -52,8 +52,8 @@ final class RequestIDGenerator: Sendable {
             putTwoGroups(of: UInt32(truncatingIfNeeded: high), at: 8)
             putTwoGroups(of: UInt32(truncatingIfNeeded: low >> 32), at: 18)
             text.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low)), toByteOffset: 28, as: UInt64.self)
-            return 36
         }
+        return text
     }
 
     /// The eight lowercase hex digits of `value`, most significant first, as the bytes of a

@@ -4,7 +4,7 @@ import PylonProxy
 /// The `request_id` policy: which ID a request carries, and where it is written.
 struct RequestIDs: Sendable {
     /// The header carrying the ID both ways.
-    let header: String
+    let header: HeaderFieldName
     /// Whether a request without a well-formed ID gets a new one.
     let generates: Bool
     /// Whose incoming ID is kept.
@@ -12,7 +12,11 @@ struct RequestIDs: Sendable {
     let generator: RequestIDGenerator
 
     init(_ config: RequestIDConfig, generator: RequestIDGenerator = RequestIDGenerator()) {
-        self.header = config.header
+        guard let header = HeaderFieldName(config.header) else {
+            // The config reader refuses such a name with its place in the file.
+            preconditionFailure("request_id.header \"\(config.header)\" is not a header name")
+        }
+        self.header = header
         self.generates = config.generate
         self.trustIncoming = config.trustIncoming
         self.generator = generator
@@ -21,17 +25,17 @@ struct RequestIDs: Sendable {
     /// The incoming ID if the sender may set it (`fromTrustedProxy` is asked only under
     /// `trusted_proxies`), there is exactly one and it is well-formed; else a new one (or
     /// nil when IDs are not generated).
-    func requestID(for headers: HeaderFields, fromTrustedProxy: @autoclosure () -> Bool) -> String? {
+    func requestID(for headers: HeaderFields, fromTrustedProxy: @autoclosure () -> Bool) -> RequestID? {
         if self.keepsIncoming(fromTrustedProxy: fromTrustedProxy) {
-            let values = headers[self.header]
-            if values.count == 1, Self.isWellFormed(values[0]) { return values[0] }
+            let values = headers[self.header.string]
+            if values.count == 1, Self.isWellFormed(values[0]) { return .received(values[0]) }
         }
-        return self.generates ? self.generator.next() : nil
+        return self.generates ? .generated(self.generator.next()) : nil
     }
 
     /// `session`'s ID, its sender judged by `clientAddresses` (see `isFromTrustedProxy`): what
     /// the gateway and a redirect listener both take at a request's start.
-    func requestID(for session: ProxySession, clientAddresses: ClientAddressResolver) -> String? {
+    func requestID(for session: ProxySession, clientAddresses: ClientAddressResolver) -> RequestID? {
         self.requestID(for: session.request.headers, fromTrustedProxy: clientAddresses.isFromTrustedProxy(session))
     }
 
@@ -52,18 +56,18 @@ struct RequestIDs: Sendable {
 
     /// Puts the request's ID on its response. A request refused before its ID was taken
     /// (unparseable, 408) gets one here, if IDs are generated.
-    func writeResponseID(_ id: inout String?, to headers: inout HeaderFields) {
-        if id == nil, self.generates { id = self.generator.next() }
-        if let id { headers.replaceOrAdd(name: self.header, value: id) }
+    func writeResponseID(_ id: inout RequestID?, to headers: inout HeaderFields) {
+        if id == nil, self.generates { id = .generated(self.generator.next()) }
+        if let id { id.withUTF8 { headers.replaceOrAdd(self.header, value: $0) } }
     }
 
     /// Puts `id` in `headers` in place of whatever the header held; without an ID the
     /// header goes (a malformed incoming one is not passed on).
-    func write(_ id: String?, to headers: inout HeaderFields) {
+    func write(_ id: RequestID?, to headers: inout HeaderFields) {
         if let id {
-            headers.replaceOrAdd(name: self.header, value: id)
-        } else if headers.contains(name: self.header) {
-            headers.remove(name: self.header)
+            id.withUTF8 { headers.replaceOrAdd(self.header, value: $0) }
+        } else {
+            headers.remove(self.header)
         }
     }
 }
