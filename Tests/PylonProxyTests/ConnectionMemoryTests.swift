@@ -59,6 +59,58 @@ final class ConnectionMemoryTests: XCTestCase {
         XCTAssertNil(weakHandler, "the handler outlived its closed connection")
     }
 
+    /// Sends every request to one peer.
+    private struct ToOnePeer: ProxyHTTP {
+        let peer: HTTPPeer
+
+        func makeContext() -> TrackedContext { TrackedContext() }
+
+        func upstreamPeer(_ session: ProxySession, _ ctx: inout TrackedContext) throws -> HTTPPeer { self.peer }
+    }
+
+    /// The client connection and the upstream connection hold each other while a response
+    /// is relayed; a client that leaves mid-response must not leave the two in memory.
+    func testAClientThatClosesMidResponseLeavesNeitherConnectionInMemory() throws {
+        let loop = EmbeddedEventLoop()
+        let client = EmbeddedChannel(loop: loop)
+        let upstream = EmbeddedChannel(loop: loop)
+        let before = TrackedContext.alive
+        weak var weakHandler: HTTP1ProxyConnection?
+        weak var weakConnection: UpstreamConnection?
+        do {
+            let peer = HTTPPeer(address: try SocketAddress(ipAddress: "192.0.2.9", port: 80))
+            try upstream.connect(to: peer.address).wait()
+            let pool = UpstreamPool(eventLoop: loop, logger: self.logger)
+            let connection = UpstreamConnection(peer: peer, headBuffers: pool.headBuffers)
+            weakConnection = connection
+            try upstream.pipeline.syncOperations.addHandler(connection)
+            pool.giveBackUnused(connection)
+            let handler = HTTP1ProxyConnection(
+                phases: ProxyPhases(ToOnePeer(peer: peer)), configuration: ProxyServerConfiguration(), pool: pool,
+                listenerName: "test", scheme: "http", logger: self.logger
+            )
+            weakHandler = handler
+            try client.pipeline.syncOperations.addHandler(handler)
+        }
+        try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
+        try client.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"))
+        loop.run()
+        let request = try XCTUnwrap(upstream.readOutbound(as: ByteBuffer.self))
+        XCTAssertTrue(String(buffer: request).hasPrefix("GET / HTTP/1.1"), String(buffer: request))
+        try upstream.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst ten."))
+        loop.run()
+        XCTAssertEqual(TrackedContext.alive, before + 1, "the exchange is under way")
+
+        _ = try client.finish(acceptAlreadyClosed: true)
+        loop.run()
+        XCTAssertFalse(upstream.isActive, "a response no one will read is not read on")
+        _ = try? upstream.finish(acceptAlreadyClosed: true)
+        loop.run()
+        XCTAssertNil(weakHandler, "the client connection's handler outlived both connections")
+        XCTAssertNil(weakConnection, "the upstream connection outlived both connections")
+        XCTAssertEqual(TrackedContext.alive, before, "the request outlived both connections")
+    }
+
     func testEveryFinishedHTTP2StreamsRequestIsFreed() throws {
         let before = TrackedContext.alive
         let pair = try HTTP2ConnectionPair(proxy: LocalAnswers())

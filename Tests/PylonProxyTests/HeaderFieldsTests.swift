@@ -65,6 +65,29 @@ final class HeaderFieldsTests: XCTestCase {
         XCTAssertEqual(self.lines(copy), ["Accept: text/html", "Host: b", "X-New: 1"])
     }
 
+    func testLinesAndBytesGrowPastTheRoomLeftForThemAndCopiesStayApart() {
+        let section = "Host: a\r\nAccept: */*\r\n"
+        var fields = section.utf8.withContiguousStorageIfAvailable { section in
+            let section = UnsafeRawBufferPointer(section)
+            var fields = HeaderFields(copyingFieldSection: section, expectedLines: 1)
+            fields.appendLine(name: UnsafeRawBufferPointer(rebasing: section[0..<4]), value: UnsafeRawBufferPointer(rebasing: section[6..<7]), in: section)
+            fields.appendLine(name: UnsafeRawBufferPointer(rebasing: section[9..<15]), value: UnsafeRawBufferPointer(rebasing: section[17..<20]), in: section)
+            return fields
+        }!
+        let before = fields
+        // Past both the one expected line and the bytes left for edits.
+        let long = String(repeating: "v", count: HeaderFields.roomForEdits)
+        for index in 0..<40 { fields.add(name: "X-\(index)", value: "\(index)-\(long)") }
+        XCTAssertEqual(self.lines(before), ["Host: a", "Accept: */*"], "the copy taken before growing is unchanged")
+        XCTAssertEqual(fields.count, 42)
+        XCTAssertEqual(Array(self.lines(fields).prefix(3)), ["Host: a", "Accept: */*", "X-0: 0-\(long)"])
+        XCTAssertEqual(fields.first(name: "x-39"), "39-\(long)")
+        fields.removeLines { $0.count == 3 }
+        XCTAssertEqual(fields.count, 32, "X-0 to X-9 go")
+        fields.insertFirst(name: "First", value: "1")
+        XCTAssertEqual(Array(self.lines(fields).prefix(4)), ["First: 1", "Host: a", "Accept: */*", "X-10: 10-\(long)"])
+    }
+
     func testEqualityComparesNamesIgnoringCaseValuesExactlyAndOrder() {
         XCTAssertEqual(HeaderFields([("Host", "a"), ("X", "1")]), HeaderFields([("host", "a"), ("x", "1")]))
         XCTAssertNotEqual(HeaderFields([("Host", "a")]), HeaderFields([("Host", "A")]))
@@ -104,7 +127,7 @@ final class HeaderFieldsTests: XCTestCase {
         let (head, _) = try parseHead("GET /x HTTP/1.1\r\nHost: a.test\r\nAccept:  */*  \r\n\r\n")
         let section = "Host: a.test\r\nAccept:  */*  \r\n\r\n"
         XCTAssertEqual(head.headers.storage.withUnsafeBytes { Array($0) }, Array(section.utf8), "the field section, copied once")
-        XCTAssertGreaterThanOrEqual(head.headers.storage.capacity, section.utf8.count + HeaderFields.roomForEdits)
+        XCTAssertGreaterThanOrEqual(head.headers.storage.byteCapacity, section.utf8.count + HeaderFields.roomForEdits)
         XCTAssertEqual(self.lines(head.headers), ["Host: a.test", "Accept: */*"], "values without their OWS")
     }
 
@@ -149,7 +172,7 @@ final class HeaderFieldsTests: XCTestCase {
         fields.replaceOrAdd(name: "X-Bad:", value: "v")
         fields.insertFirst(name: "caf\u{E9}", value: "v")
         XCTAssertEqual(fields.map(\.name), ["A"])
-        XCTAssertEqual(fields.storage.count, 2, "nothing of a refused field is stored")
+        XCTAssertEqual(fields.storage.byteCount, 2, "nothing of a refused field is stored")
         var two: HeaderFields = ["A": "1", "B": "2"]
         two.insertFirst(name: "caf\u{E9}", value: "v")
         XCTAssertEqual(two.map(\.name), ["A", "B"], "a refused first field moves no other")

@@ -20,7 +20,7 @@ enum HTTP2RequestHead {
         var hasHost = false
         var fields = HeaderFields()
         // Room for every field: the pseudo-headers make up for the host field that may be added.
-        fields.lines.reserveCapacity(block.count)
+        fields.reserveCapacity(block.count)
         for (name, value, _) in block {
             guard name.utf8.first == UInt8(ascii: ":") else {
                 if name == "host" { hasHost = true }

@@ -46,10 +46,7 @@ extension HeaderFields {
     /// appends with `appendLine` as it validates them. Room is left for the fields and
     /// values filters typically add, so those do not copy the storage again.
     init(copyingFieldSection bytes: UnsafeRawBufferPointer, expectedLines: Int = 16) {
-        let storage = FieldBytes(copying: bytes, reservingExtra: Self.roomForEdits)
-        var lines: [FieldLine] = []
-        lines.reserveCapacity(expectedLines)
-        self.init(storage: consume storage, lines: consume lines)
+        self.init(storage: FieldStorage(copying: bytes, reservingExtraBytes: Self.roomForEdits, lineCapacity: expectedLines))
     }
 
     /// Bytes of room for added fields in a parsed head's storage.
@@ -62,7 +59,7 @@ extension HeaderFields {
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, in section: UnsafeRawBufferPointer
     ) {
         let start = section.baseAddress!
-        self.lines.append(
+        self.storage.appendLine(
             FieldLine(
                 nameStart: Int32(truncatingIfNeeded: name.baseAddress! - start),
                 nameCount: Int32(truncatingIfNeeded: name.count),
@@ -75,15 +72,13 @@ extension HeaderFields {
     /// Runs `body` over each field's name and value bytes, in order.
     @inline(__always)
     func forEachLine(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try self.storage.withUnsafeBytes { storage in
-            for line in self.lines { try body(line.nameBytes(in: storage), line.valueBytes(in: storage)) }
+        try self.storage.withLines { lines, bytes in
+            for line in lines { try body(line.nameBytes(in: bytes), line.valueBytes(in: bytes)) }
         }
     }
 
     /// Removes the lines for which `shouldRemove` says so, given their names.
     mutating func removeLines(where shouldRemove: (_ name: UnsafeRawBufferPointer) -> Bool) {
-        self.storage.withUnsafeBytes { storage in
-            self.lines.removeAll { shouldRemove($0.nameBytes(in: storage)) }
-        }
+        self.storage.removeLines { line, bytes in shouldRemove(line.nameBytes(in: bytes)) }
     }
 }

@@ -4,7 +4,7 @@ extension HeaderFields {
     /// The fields of NIOHTTP1's `headers`, in order.
     public init(_ headers: HTTPHeaders) {
         self.init()
-        self.lines.reserveCapacity(headers.count)
+        self.reserveCapacity(headers.count)
         for (name, value) in headers { self.add(name: name, value: value) }
     }
 }

@@ -17,35 +17,37 @@
 /// Written as given, either would let a value end the line and start another: a field
 /// or a whole response the next hop never sent.
 public struct HeaderFields: Sendable {
-    /// Every name and value, at the offsets `lines` gives. Parsed heads start out as the
-    /// head's own field bytes; added fields and new values are appended.
-    var storage: FieldBytes
-    /// The fields in order. Plain offsets: copying or freeing the list touches no
-    /// reference counts, where a list of String pairs costs two per field.
-    var lines: [FieldLine]
+    /// The fields in order, as offsets into every name and value's bytes. Parsed heads
+    /// start out as the head's own field bytes; added fields and new values are appended.
+    /// Plain offsets: copying or freeing the lines touches no reference counts, where a
+    /// list of String pairs costs two per field.
+    var storage: FieldStorage
 
     /// Fields with nothing in them yet.
     public init() {
-        self.storage = FieldBytes()
-        self.lines = []
+        self.storage = FieldStorage()
     }
 
     /// Fields from `(name, value)` pairs, in order.
     public init(_ fields: [(String, String)]) {
         self.init()
-        self.lines.reserveCapacity(fields.count)
+        self.reserveCapacity(fields.count)
         for (name, value) in fields { self.add(name: name, value: value) }
     }
 
-    init(storage: FieldBytes, lines: [FieldLine]) {
+    init(storage: FieldStorage) {
         self.storage = storage
-        self.lines = lines
     }
 
     /// How many field lines there are.
-    public var count: Int { self.lines.count }
+    public var count: Int { self.storage.lineCount }
 
-    public var isEmpty: Bool { self.lines.isEmpty }
+    public var isEmpty: Bool { self.storage.lineCount == 0 }
+
+    /// Makes room for `count` fields in all.
+    mutating func reserveCapacity(_ count: Int) {
+        self.storage.reserve(lines: Swift.max(count - self.storage.lineCount, 0), bytes: 0)
+    }
 
     /// Appends a field line, after every other; names are not merged. A name that is not a
     /// token adds nothing, and a value's control bytes become spaces (see above).
@@ -70,7 +72,7 @@ public struct HeaderFields: Sendable {
     private mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         // Name and value go into the storage together: one uniqueness and capacity check.
         let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
-        self.lines.append(
+        self.storage.appendLine(
             FieldLine(
                 nameStart: Int32(start), nameCount: Int32(name.count),
                 valueStart: Int32(start + name.count), valueCount: Int32(value.count)
@@ -85,18 +87,20 @@ public struct HeaderFields: Sendable {
 
     /// Adds a field before every other.
     mutating func insertFirst(name: String, value: String) {
-        let count = self.lines.count
+        let count = self.count
         self.add(name: name, value: value)
         // A refused name added nothing, and the last line is another field.
-        guard self.lines.count > count else { return }
-        self.lines.insert(self.lines.removeLast(), at: 0)
+        guard self.count > count else { return }
+        self.storage.moveLastLineFirst()
     }
 
     /// Gives the field at `index` a new value, keeping its name and place.
     mutating func setValue(_ value: String, at index: Int) {
         let start = self.appendValue(value)
-        self.lines[index].valueStart = start
-        self.lines[index].valueCount = Int32(value.utf8.count)
+        self.storage.modifyLines { lines, _ in
+            lines[index].valueStart = start
+            lines[index].valueCount = Int32(value.utf8.count)
+        }
     }
 
     /// Removes every field named `name`.
@@ -106,11 +110,9 @@ public struct HeaderFields: Sendable {
 
     /// Removes every field named `name`, which the storage does not hold.
     private mutating func remove(name: UnsafeRawBufferPointer) {
-        // Most removals find nothing: look before `removeAll` makes the list unique.
+        // Most removals find nothing: look before removing makes the storage unique.
         guard self.firstIndex(name: name) != nil else { return }
-        self.storage.withUnsafeBytes { storage in
-            self.lines.removeAll { $0.hasName(name, in: storage) }
-        }
+        self.storage.removeLines { line, bytes in line.hasName(name, in: bytes) }
     }
 
     /// Removes every field named `name` and adds one with `value`, after the others.
@@ -160,9 +162,9 @@ public struct HeaderFields: Sendable {
     public subscript(name: String) -> [String] {
         var values: [String] = []
         Self.withBytes(of: name) { name in
-            self.storage.withUnsafeBytes { storage in
-                for line in self.lines where line.hasName(name, in: storage) {
-                    values.append(line.value(in: storage))
+            self.storage.withLines { lines, bytes in
+                for line in lines where line.hasName(name, in: bytes) {
+                    values.append(line.value(in: bytes))
                 }
             }
         }
@@ -174,7 +176,7 @@ public struct HeaderFields: Sendable {
         self.firstIndex(name: name) != nil
     }
 
-    /// The index in `lines` of the first field named `name`.
+    /// The index of the first field named `name`.
     func firstIndex(name: String) -> Int? {
         Self.withBytes(of: name) { self.firstIndex(name: $0) }
     }
@@ -185,19 +187,19 @@ public struct HeaderFields: Sendable {
     }
 
     private func firstIndex(name: UnsafeRawBufferPointer) -> Int? {
-        self.storage.withUnsafeBytes { storage in
-            self.lines.firstIndex { $0.hasName(name, in: storage) }
+        self.storage.withLines { lines, bytes in
+            lines.firstIndex { $0.hasName(name, in: bytes) }
         }
     }
 
     /// The name of the field at `index` as a String.
     func name(at index: Int) -> String {
-        self.storage.withUnsafeBytes { self.lines[index].name(in: $0) }
+        self.storage.withLines { lines, bytes in lines[index].name(in: bytes) }
     }
 
     /// The value of the field at `index` as a String.
     func value(at index: Int) -> String {
-        self.storage.withUnsafeBytes { self.lines[index].value(in: $0) }
+        self.storage.withLines { lines, bytes in lines[index].value(in: bytes) }
     }
 
     /// Appends `value`'s bytes to the storage, each control byte but HTAB as a space, and
@@ -239,7 +241,7 @@ extension HeaderFields: Sequence {
         var index = 0
 
         public mutating func next() -> Element? {
-            guard self.index < self.fields.lines.count else { return nil }
+            guard self.index < self.fields.count else { return nil }
             defer { self.index += 1 }
             return (self.fields.name(at: self.index), self.fields.value(at: self.index))
         }
@@ -247,7 +249,7 @@ extension HeaderFields: Sequence {
 
     public func makeIterator() -> Iterator { Iterator(fields: self) }
 
-    public var underestimatedCount: Int { self.lines.count }
+    public var underestimatedCount: Int { self.count }
 }
 
 extension HeaderFields: ExpressibleByDictionaryLiteral {
@@ -260,10 +262,10 @@ extension HeaderFields: Equatable {
     /// Equal when both hold the same fields in the same order: names ignoring ASCII case,
     /// values byte for byte.
     public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
-        guard lhs.lines.count == rhs.lines.count else { return false }
-        return lhs.storage.withUnsafeBytes { left in
-            rhs.storage.withUnsafeBytes { right in
-                zip(lhs.lines, rhs.lines).allSatisfy { a, b in
+        guard lhs.count == rhs.count else { return false }
+        return lhs.storage.withLines { leftLines, left in
+            rhs.storage.withLines { rightLines, right in
+                zip(leftLines, rightLines).allSatisfy { a, b in
                     a.hasName(b.nameBytes(in: right), in: left)
                         && a.valueBytes(in: left).elementsEqual(b.valueBytes(in: right))
                 }

@@ -47,7 +47,12 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
     /// When `idleTimer` fires; owned by the pool.
     @exclusivity(unchecked) var idleTimerFiresAt: NIODeadline?
     @exclusivity(unchecked) private(set) var state: State = .active
-    @exclusivity(unchecked) weak var sink: (any UpstreamResponseSink)?
+    /// Who the response goes to while a request is served; nil otherwise. Strong, though
+    /// the sink holds this connection too: every way a request's use ends clears it (the
+    /// response's end, `abandon`, a failure, the channel going), and a weak reference gave
+    /// the client connection a side table, so that each of its retains and releases took
+    /// the runtime's slow path for as long as the connection lived.
+    @exclusivity(unchecked) var sink: (any UpstreamResponseSink)?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// The upstream said it keeps the connection open after this response.
     @exclusivity(unchecked) private var upstreamKeepsAlive = true
@@ -205,6 +210,8 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // The channel has gone: whatever sink is left would otherwise keep this alive.
+        self.sink = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -24,9 +24,11 @@ package enum UpstreamRequestHead {
         var nominated: [Substring] = []
         // Room for the fields added here and those the gateway adds next (Host, the request
         // ID, header rules): growing the storage would copy it.
-        let storage = client.storage.withUnsafeBytes { FieldBytes(copying: $0, reservingExtra: HeaderFields.roomForEdits) }
-        var lines: [FieldLine] = []
-        lines.reserveCapacity(client.lines.count + 8)
+        var fields = HeaderFields(
+            storage: client.storage.withUnsafeBytes {
+                FieldStorage(copying: $0, reservingExtraBytes: HeaderFields.roomForEdits, lineCapacity: client.count + 8)
+            }
+        )
         var forwardedFor: String? = nil
         var via: String? = nil
         // An HTTP/2 client may split `cookie` into a field per pair (RFC 9113 §8.2.3); an
@@ -34,8 +36,8 @@ package enum UpstreamRequestHead {
         // takes them split as they came.
         let joinsCookies = upstreamVersion == .http1_1 && request.version.major == 2
         var cookie: (line: Int, value: String, joined: Bool)? = nil
-        client.storage.withUnsafeBytes { bytes in
-            for line in client.lines {
+        client.storage.withLines { clientLines, bytes in
+            for line in clientLines {
                 switch line.nameCount {
                 case 3 where forwarding.via && line.hasName("via", in: bytes):
                     let value = line.value(in: bytes)
@@ -51,7 +53,7 @@ package enum UpstreamRequestHead {
                         cookie = (first.line, first.value + "; " + line.value(in: bytes), true)
                         continue
                     }
-                    cookie = (lines.count, line.value(in: bytes), false)
+                    cookie = (fields.count, line.value(in: bytes), false)
                 case 14 where line.hasName("content-length", in: bytes):
                     // Set below from how the body will be sent.
                     continue
@@ -71,12 +73,10 @@ package enum UpstreamRequestHead {
                     }
                     continue
                 }
-                lines.append(line)
+                // The same offsets: the bytes were copied whole.
+                fields.storage.appendLine(line)
             }
         }
-        // Consumed, so the fields hold the only references and the additions below do not
-        // copy the storage and the list first.
-        var fields = HeaderFields(storage: consume storage, lines: consume lines)
         if let cookie, cookie.joined { fields.setValue(cookie.value, at: cookie.line) }
         if !nominated.isEmpty { fields.removeLines { HopByHopHeaders.isNominated(utf8: $0, in: nominated) } }
         // Appended after the client's fields, each list extended in order (RFC 9110 §5.3:
