@@ -9,13 +9,20 @@ enum FieldValue {
     static func hasControlCharacter(_ value: UnsafeRawBufferPointer) -> Bool {
         guard let base = value.baseAddress else { return false }
         let count = value.count
+        guard count >= 8 else { return Self.hasControlCharacter(base, count: count) }
         var offset = 0
         while offset + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            if Self.mayHoldControlCharacter(word), Self.hasControlCharacter(base + offset, count: 8) { return true }
+            if Self.wordHasControlCharacter(base + offset) { return true }
             offset += 8
         }
-        return Self.hasControlCharacter(base + offset, count: count - offset)
+        // The last bytes as the word that ends with them: a byte looked at twice is
+        // harmless, and a loop over up to seven bytes cost more than the value's words.
+        return offset < count && Self.wordHasControlCharacter(base + (count - 8))
+    }
+
+    @inline(__always)
+    private static func wordHasControlCharacter(_ bytes: UnsafeRawPointer) -> Bool {
+        Self.mayHoldControlCharacter(bytes.loadUnaligned(as: UInt64.self)) && Self.hasControlCharacter(bytes, count: 8)
     }
 
     /// Optional whitespace around a value or a list element (OWS: SP or HTAB).

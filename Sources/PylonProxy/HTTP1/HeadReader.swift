@@ -152,6 +152,24 @@ struct HeadReader {
         guard let base = field.baseAddress, field.count > 0 else { throw .badRequest("empty header line") }
         let count = field.count
         var colon = 0
+        // Eight bytes at a time while they are letters, digits and hyphens, as most of a
+        // name is; the word holding the colon passes whole when the bytes before the colon
+        // are. Anything else is looked at byte by byte below.
+        while colon + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: colon, as: UInt64.self))
+            if HTTPToken.isAlphanumericOrHyphen(word) {
+                colon += 8
+                continue
+            }
+            let colonBits = LineBreakSearch.matches(UInt8(ascii: ":"), in: word)
+            if colonBits != 0 {
+                let before = colonBits.trailingZeroBitCount / 8
+                // The bytes before the colon, the rest made letters.
+                let kept: UInt64 = before == 0 ? 0 : ~0 >> (64 - 8 * UInt64(before))
+                if HTTPToken.isAlphanumericOrHyphen(word & kept | 0x6161_6161_6161_6161 & ~kept) { colon += before }
+            }
+            break
+        }
         while colon < count {
             let byte = base.load(fromByteOffset: colon, as: UInt8.self)
             if byte == UInt8(ascii: ":") { break }

@@ -1,13 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Finds where a message head (start line, field lines, empty line) ends in bytes that
 /// arrive piecemeal, enforcing CRLF line endings and the size limits as it goes, and
 /// remembering how far it looked so each byte is scanned once. Requests and upstream
@@ -54,7 +46,7 @@ struct HeadScanner: Sendable {
     /// The length of the complete head at the start of `buffer`'s readable bytes
     /// (through its empty line), or nil while it is incomplete and within the limits.
     ///
-    /// Scans from line break to line break with `memchr` rather than byte by byte: the
+    /// Scans from line break to line break, eight bytes at a time (`LineBreakSearch`): the
     /// bytes between two CR or LF bytes only count against the limits. Each failure is the
     /// one a byte-by-byte scan would meet first.
     mutating func headLength(in buffer: ByteBuffer) throws(Failure) -> Int? {
@@ -75,23 +67,26 @@ struct HeadScanner: Sendable {
             // The first byte past the limit of the line being read: the start line's own
             // length, or the field lines' total.
             let limitAt = self.firstLineEnd.map { $0 + self.maxFieldBytes + 1 } ?? self.maxStartLine
-            let lf = Self.find(UInt8(ascii: "\n"), in: base, from: i, to: count) ?? count
-            let breakAt = Self.find(UInt8(ascii: "\r"), in: base, from: i, to: lf) ?? lf
+            // The first CR or LF: the line's end, or a bare one.
+            let breakAt = LineBreakSearch.firstLineBreak(in: base, from: i, to: count) ?? count
             if limitAt < breakAt { return .failure(self.firstLineEnd == nil ? .startLineTooLong : .fieldsTooLarge) }
             if breakAt == count {
                 i = count
                 return .success(nil)
             }
-            if breakAt == lf {
+            let lf: Int
+            if bytes[breakAt] == UInt8(ascii: "\n") {
                 // An LF with no CR before it in this stretch.
                 guard breakAt > 0, bytes[breakAt - 1] == UInt8(ascii: "\r") else { return .failure(.bareLF) }
+                lf = breakAt
             } else {
                 // A CR: it must be followed by LF; look again next time if it is the last byte.
                 guard breakAt + 1 < count else {
                     i = breakAt
                     return .success(nil)
                 }
-                guard lf == breakAt + 1 else { return .failure(.bareCR) }
+                guard bytes[breakAt + 1] == UInt8(ascii: "\n") else { return .failure(.bareCR) }
+                lf = breakAt + 1
                 // The CR itself counts against the limits (a start line of exactly the
                 // maximum length may end with it).
                 if let firstLineEnd = self.firstLineEnd {
@@ -119,13 +114,8 @@ struct HeadScanner: Sendable {
 
     /// The offset of the CR that ends the line starting at `start` in a head this scanner
     /// delimited: it is complete, and every line of it ends in CRLF.
+    @inline(__always)
     static func lineEnd(in head: UnsafeRawBufferPointer, from start: Int) -> Int {
-        Self.find(UInt8(ascii: "\r"), in: head.baseAddress!, from: start, to: head.count)!
-    }
-
-    /// The offset of the first `byte` in `base[from..<to]`, by `memchr`.
-    static func find(_ byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
-        guard from < to, let found = memchr(base + from, Int32(byte), to - from) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
+        LineBreakSearch.first(UInt8(ascii: "\r"), in: head.baseAddress!, from: start, to: head.count)!
     }
 }

@@ -19,7 +19,7 @@ extension HTTP1ProxyConnection {
         exchange.session.responseStatus = head.status
         var capacity = 256
         if case .contentLength(let length) = framing, length <= Self.heldBodyLimit { capacity += length }
-        var buffer = self.pool.headBuffers.buffer(capacity: capacity, allocator: self.context.channel.allocator)
+        var buffer = self.pool.headBuffers.buffer(capacity: capacity, allocator: self.allocator)
         ResponseHeadWriter.write(head, version: version, framing: framing, connection: connection, into: &buffer)
         self.releaseHeldResponse()
         self.heldResponse = buffer
@@ -48,7 +48,7 @@ extension HTTP1ProxyConnection {
         case .contentLength, .closeDelimited:
             self.writeToClient(piece)
         case .chunked:
-            let allocator = self.context.channel.allocator
+            let allocator = self.allocator
             self.writeToClient(ResponseHeadWriter.chunkPrefix(length: piece.readableBytes, allocator: allocator))
             self.writeToClient(piece)
             self.writeToClient(ResponseHeadWriter.chunkEnd)
@@ -99,7 +99,7 @@ extension HTTP1ProxyConnection {
         if framing == .chunked {
             if let trailers,
                 let last = TrailerFields.lastChunk(
-                    with: trailers, request: exchange.session.request, allocator: self.context.channel.allocator
+                    with: trailers, request: exchange.session.request, allocator: self.allocator
                 )
             {
                 self.releaseHeldResponse()

@@ -4,7 +4,6 @@ import NIOHTTP1
 /// Receiving the upstream's response for the current request (sending it is
 /// `UpstreamRequestSender`'s).
 extension HTTP1ProxyConnection: UpstreamRequestSender {
-    var clientIsWritable: Bool { self.context.channel.isWritable }
     var forwarding: ProxyServerConfiguration.Forwarding { self.configuration.forwarding }
 
     func upstreamResponseHead(_ upstreamHead: consuming ResponseHead, contentLength: Int?) {
@@ -20,7 +19,7 @@ extension HTTP1ProxyConnection: UpstreamRequestSender {
             }
             var head = upstreamHead
             head.version = .http1_1
-            var buffer = self.context.channel.allocator.buffer(capacity: 64)
+            var buffer = self.allocator.buffer(capacity: 64)
             ResponseHeadWriter.write(head, into: &buffer)
             self.releaseHeldResponse()
             self.writeToClient(buffer)

@@ -36,6 +36,11 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
     let logger: Logger
 
     @exclusivity(unchecked) var context: ChannelHandlerContext!
+    /// The channel's allocator and writability, kept here: asking the channel for either
+    /// retains and releases it, and the allocator's getter takes a hundred instructions.
+    /// Writability follows `channelWritabilityChanged`.
+    @exclusivity(unchecked) var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) var clientIsWritable = true
     /// The connection's addresses, looked up once: the channel's accessors take a lock.
     @exclusivity(unchecked) var remoteAddress: SocketAddress?
     @exclusivity(unchecked) var remoteIP: String?
@@ -107,6 +112,8 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.allocator = context.channel.allocator
+        self.clientIsWritable = context.channel.isWritable
         if context.channel.isActive { self.connectionBecameActive() }
     }
 
@@ -169,7 +176,8 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        self.exchange?.upstreamConnection?.setReadPaused(!context.channel.isWritable)
+        self.clientIsWritable = context.channel.isWritable
+        self.exchange?.upstreamConnection?.setReadPaused(!self.clientIsWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -377,7 +385,7 @@ final class HTTP1ProxyConnection: ChannelDuplexHandler, UpstreamResponseSink, En
     func sendContinue(_ exchange: ProxyExchange) {
         exchange.expectsContinue = false
         exchange.sentContinue = true
-        var buffer = self.context.channel.allocator.buffer(capacity: 25)
+        var buffer = self.allocator.buffer(capacity: 25)
         buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
         self.writeToClient(buffer)
         self.flushResponse()

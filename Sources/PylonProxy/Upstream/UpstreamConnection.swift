@@ -54,6 +54,10 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
     /// the runtime's slow path for as long as the connection lived.
     @exclusivity(unchecked) var sink: (any UpstreamResponseSink)?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    /// The channel's allocator and writability, kept here: asking the channel for either
+    /// retains and releases it, and the allocator's getter takes a hundred instructions.
+    @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) private var channelIsWritable = true
     /// The upstream said it keeps the connection open after this response.
     @exclusivity(unchecked) private var upstreamKeepsAlive = true
     /// The request's end was written: only then is a silent upstream a timeout.
@@ -85,7 +89,7 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
     }
 
     var channel: (any Channel)? { self.context?.channel }
-    var isWritable: Bool { self.context?.channel.isWritable ?? false }
+    var isWritable: Bool { self.context != nil && self.channelIsWritable }
 
     // MARK: Use by a request
 
@@ -112,7 +116,7 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
             return
         }
         self.parser.expectResponse(to: head.method)
-        let bytes = self.writer.writeHead(head, allocator: context.channel.allocator, buffers: self.headBuffers)
+        let bytes = self.writer.writeHead(head, allocator: self.allocator, buffers: self.headBuffers)
         context.write(self.wrapOutboundOut(bytes), promise: nil)
         self.headBuffers?.recycle(bytes)
     }
@@ -137,7 +141,7 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
                 // Pylon forwards what it read from sockets: always byte buffers.
                 return
             }
-            if let prefix = self.writer.bodyPrefix(length: piece.readableBytes, allocator: context.channel.allocator) {
+            if let prefix = self.writer.bodyPrefix(length: piece.readableBytes, allocator: self.allocator) {
                 context.write(self.wrapOutboundOut(prefix), promise: nil)
             }
             context.write(self.wrapOutboundOut(piece), promise: nil)
@@ -145,7 +149,7 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
                 context.write(self.wrapOutboundOut(suffix), promise: nil)
             }
         case .end(let trailers):
-            if let last = self.writer.end(trailers: trailers, allocator: context.channel.allocator) {
+            if let last = self.writer.end(trailers: trailers, allocator: self.allocator) {
                 context.write(self.wrapOutboundOut(last), promise: nil)
             }
             self.requestEnded()
@@ -206,6 +210,8 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.allocator = context.channel.allocator
+        self.channelIsWritable = context.channel.isWritable
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -336,7 +342,8 @@ final class UpstreamConnection: ChannelDuplexHandler, EndOfTickFlushing {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        self.sink?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        self.channelIsWritable = context.channel.isWritable
+        self.sink?.upstreamWritabilityChanged(isWritable: self.channelIsWritable)
         context.fireChannelWritabilityChanged()
     }
 
