@@ -119,7 +119,7 @@ public final class Gateway: ProxyHTTP {
                 return .respond(self.rateLimits.limiters[limiter].refusal(for: decision))
             }
         }
-        if let auth = route.auth {
+        if route.hasAuth, let auth = route.auth {
             switch auth.check(session.request.headers) {
             case .allowed(let client):
                 ctx.authenticatedClient = client

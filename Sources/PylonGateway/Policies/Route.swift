@@ -13,6 +13,9 @@ final class Route: Sendable {
     private let pathPrefixBytes: [UInt8]
     let upstream: Int
     let auth: AuthPolicy?
+    /// `auth != nil`, asked first: reading `auth` copies the policy (a retain and release
+    /// of everything in it) even to find it absent.
+    let hasAuth: Bool
     /// The header a rate limit keyed by `api_key` reads on this route: the route's own
     /// API-key header, so the limit counts the very key auth checks next.
     let apiKeyHeader: String
@@ -26,6 +29,7 @@ final class Route: Sendable {
         self.pathPrefixBytes = Array(config.pathPrefix.utf8)
         self.upstream = upstreamIndex
         self.auth = config.auth.map(AuthPolicy.init)
+        self.hasAuth = config.auth != nil
         if case .apiKey(let apiKey) = config.auth {
             self.apiKeyHeader = apiKey.header
         } else {

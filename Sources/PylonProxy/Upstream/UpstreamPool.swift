@@ -18,8 +18,11 @@ final class UpstreamPool {
     /// value in place goes through a modify coroutine that allocates its frame.
     @exclusivity(unchecked) private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     /// The entry of `idle` found last: most requests of a loop go to the peer the one before
-    /// went to, and comparing a key costs less than hashing it. Entries are never removed.
-    @exclusivity(unchecked) private var lastFound: (key: UpstreamPoolKey, connections: IdleConnections)?
+    /// went to, whose key is the very object looked up last. Entries are never removed.
+    /// The key is held, so its identity cannot pass to another key while it is compared.
+    @exclusivity(unchecked) private var lastFoundKey: UpstreamPoolKey?
+    @exclusivity(unchecked) private var lastFoundKeyID: ObjectIdentifier?
+    @exclusivity(unchecked) private var lastFoundConnections: IdleConnections?
     /// Streams on shared connections for HTTP/2 peers (whose keys never reach `idle`).
     private let http2: HTTP2UpstreamPool
     /// Buffers for the heads this loop's connections write, both directions.
@@ -78,9 +81,11 @@ final class UpstreamPool {
     }
 
     private func idleConnections(for key: UpstreamPoolKey) -> IdleConnections? {
-        if let last = self.lastFound, last.key == key { return last.connections }
+        if ObjectIdentifier(key) == self.lastFoundKeyID { return self.lastFoundConnections }
         guard let found = self.idle[key] else { return nil }
-        self.lastFound = (key, found)
+        self.lastFoundKey = key
+        self.lastFoundKeyID = ObjectIdentifier(key)
+        self.lastFoundConnections = found
         return found
     }
 

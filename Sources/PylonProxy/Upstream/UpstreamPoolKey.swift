@@ -5,7 +5,11 @@ import NIOCore
 ///
 /// Hashed once, when made: the pool looks a key up twice per request, and hashing a
 /// socket address and a TLS identity each time cost more than the lookup.
-struct UpstreamPoolKey: Hashable {
+///
+/// A class: a peer's key is made once and shared by the connections opened for it, so the
+/// pool recognises the key it looked up last by identity, and copying one is a single
+/// retain rather than one per reference in an address and a TLS identity.
+final class UpstreamPoolKey: Hashable, Sendable {
     let address: SocketAddress
     let tls: UpstreamTLS?
     let httpVersion: UpstreamHTTPVersion
@@ -22,8 +26,8 @@ struct UpstreamPoolKey: Hashable {
         self.precomputedHash = hasher.finalize()
     }
 
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.precomputedHash == rhs.precomputedHash && lhs.httpVersion == rhs.httpVersion && lhs.address == rhs.address
+    static func == (lhs: UpstreamPoolKey, rhs: UpstreamPoolKey) -> Bool {
+        lhs === rhs || lhs.precomputedHash == rhs.precomputedHash && lhs.httpVersion == rhs.httpVersion && lhs.address == rhs.address
             && lhs.tls == rhs.tls
     }
 
