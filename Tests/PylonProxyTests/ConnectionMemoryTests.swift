@@ -36,20 +36,26 @@ final class ConnectionMemoryTests: XCTestCase {
 
     private let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// Serves `proxy` on `channel` as a client connection, which connects and sends a GET;
+    /// the channel's pipeline holds the handler returned.
+    private func serveAGet<Proxy: ProxyHTTP>(
+        _ proxy: Proxy, on channel: EmbeddedChannel, pool: UpstreamPool
+    ) throws -> HTTP1ProxyConnection {
+        let handler = HTTP1ProxyConnection(
+            phases: ProxyPhases(proxy), configuration: ProxyServerConfiguration(), pool: pool, listenerName: "test",
+            scheme: "http", logger: self.logger
+        )
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"))
+        return handler
+    }
+
     func testAClosedHTTP11ConnectionsHandlerIsFreed() throws {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
         weak var weakHandler: HTTP1ProxyConnection?
-        do {
-            let handler = HTTP1ProxyConnection(
-                phases: ProxyPhases(LocalAnswers()), configuration: ProxyServerConfiguration(),
-                pool: UpstreamPool(eventLoop: loop, logger: self.logger), listenerName: "test", scheme: "http", logger: self.logger
-            )
-            weakHandler = handler
-            try channel.pipeline.syncOperations.addHandler(handler)
-        }
-        try channel.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
-        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"))
+        weakHandler = try self.serveAGet(LocalAnswers(), on: channel, pool: UpstreamPool(eventLoop: loop, logger: self.logger))
         loop.run()
         let response = try XCTUnwrap(channel.readOutbound(as: ByteBuffer.self))
         XCTAssertTrue(String(buffer: response).hasPrefix("HTTP/1.1 200"), String(buffer: response))
@@ -85,15 +91,8 @@ final class ConnectionMemoryTests: XCTestCase {
             weakConnection = connection
             try upstream.pipeline.syncOperations.addHandler(connection)
             pool.giveBackUnused(connection)
-            let handler = HTTP1ProxyConnection(
-                phases: ProxyPhases(ToOnePeer(peer: peer)), configuration: ProxyServerConfiguration(), pool: pool,
-                listenerName: "test", scheme: "http", logger: self.logger
-            )
-            weakHandler = handler
-            try client.pipeline.syncOperations.addHandler(handler)
+            weakHandler = try self.serveAGet(ToOnePeer(peer: peer), on: client, pool: pool)
         }
-        try client.connect(to: try SocketAddress(ipAddress: "192.0.2.7", port: 40000)).wait()
-        try client.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"))
         loop.run()
         let request = try XCTUnwrap(upstream.readOutbound(as: ByteBuffer.self))
         XCTAssertTrue(String(buffer: request).hasPrefix("GET / HTTP/1.1"), String(buffer: request))

@@ -76,19 +76,39 @@ struct FieldStorage: @unchecked Sendable {
         self.withLines { lines, _ in lines[index] }
     }
 
-    /// Appends `first` and right after it `second` (a field's name and value) to the bytes,
-    /// and says at which offset `first` starts. Neither may point into this storage.
-    @discardableResult
-    mutating func append(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer = .init(start: nil, count: 0)) -> Int {
+    /// Appends `bytes` (a new value for a field) to the bytes, and says at which offset they
+    /// start. They may not point into this storage.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) -> Int {
         let start = self.byteCount
-        self.reserve(lines: 0, bytes: first.count + second.count)
+        self.reserve(lines: 0, bytes: bytes.count)
         self.buffer!.withUnsafeMutablePointers { header, lines in
-            let target = UnsafeMutableRawPointer(lines + header.pointee.lineCapacity) + start
-            if let source = first.baseAddress { target.copyMemory(from: source, byteCount: first.count) }
-            if let source = second.baseAddress { (target + first.count).copyMemory(from: source, byteCount: second.count) }
-            header.pointee.byteCount = start + first.count + second.count
+            if let source = bytes.baseAddress {
+                (UnsafeMutableRawPointer(lines + header.pointee.lineCapacity) + start).copyMemory(from: source, byteCount: bytes.count)
+            }
+            header.pointee.byteCount = start + bytes.count
         }
         return start
+    }
+
+    /// Appends a field: `name` and right after it `value` to the bytes, and the line saying
+    /// where they are. Neither may point into this storage.
+    @inline(__always)
+    mutating func appendField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        self.reserve(lines: 1, bytes: name.count + value.count)
+        self.buffer!.withUnsafeMutablePointers { header, lines in
+            let start = header.pointee.byteCount
+            let target = UnsafeMutableRawPointer(lines + header.pointee.lineCapacity) + start
+            if let source = name.baseAddress { target.copyMemory(from: source, byteCount: name.count) }
+            if let source = value.baseAddress { (target + name.count).copyMemory(from: source, byteCount: value.count) }
+            header.pointee.byteCount = start + name.count + value.count
+            (lines + header.pointee.lineCount).initialize(
+                to: FieldLine(
+                    nameStart: Int32(start), nameCount: Int32(name.count),
+                    valueStart: Int32(start + name.count), valueCount: Int32(value.count)
+                )
+            )
+            header.pointee.lineCount += 1
+        }
     }
 
     /// Appends a line after the others.

@@ -70,14 +70,8 @@ public struct HeaderFields: Sendable {
 
     /// Appends a field whose name is known to be a token; neither may point into the storage.
     private mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        // Name and value go into the storage together: one uniqueness and capacity check.
-        let start = Self.withLegalBytes(of: value) { self.storage.append(name, $0) }
-        self.storage.appendLine(
-            FieldLine(
-                nameStart: Int32(start), nameCount: Int32(name.count),
-                valueStart: Int32(start + name.count), valueCount: Int32(value.count)
-            )
-        )
+        // The line, the name and the value go in together: one uniqueness and capacity check.
+        Self.withLegalBytes(of: value) { self.storage.appendField(name: name, value: $0) }
     }
 
     /// Appends every pair of `fields`, in order.
