@@ -46,8 +46,6 @@ struct FieldStorage: @unchecked Sendable {
 
     var byteCapacity: Int { self.buffer?.withUnsafeMutablePointerToHeader { $0.pointee.byteCapacity } ?? 0 }
 
-    var lineCapacity: Int { self.buffer?.withUnsafeMutablePointerToHeader { $0.pointee.lineCapacity } ?? 0 }
-
     /// Runs `body` over the lines and the bytes.
     @inline(__always)
     func withLines<Result>(
@@ -68,12 +66,6 @@ struct FieldStorage: @unchecked Sendable {
     @inline(__always)
     func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try self.withLines { _, bytes in try body(bytes) }
-    }
-
-    /// The line at `index`, which must be below `lineCount`.
-    @inline(__always)
-    func line(at index: Int) -> FieldLine {
-        self.withLines { lines, _ in lines[index] }
     }
 
     /// Appends `bytes` (a new value for a field) to the bytes, and says at which offset they
